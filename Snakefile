@@ -1,0 +1,26 @@
+# prefscope: explain human feedback.
+# Branch W: what a preference dataset rewards; branch L: what a model learned from it.
+from snakemake.utils import min_version
+
+min_version("9.12")
+
+
+configfile: "config/config.yaml"
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/embed.smk"
+include: "workflow/rules/sae.smk"
+include: "workflow/rules/interpret.smk"
+include: "workflow/rules/analyze.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        all_outputs(),

@@ -1,0 +1,1 @@
+"""Preference pairs: the synthetic demo, ingest and validation, and the train/val split."""

@@ -1,0 +1,78 @@
+"""Workflow stages of the data module: the synthetic demo and ingest."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from prefscope.data.demo import generate_demo
+from prefscope.data.ingest import mark_duplicates, read_table, validate_pairs
+from prefscope.data.split import component_split, connected_components
+from prefscope.errors import InputError
+from prefscope.io import write_json, write_parquet
+
+log = logging.getLogger("prefscope.data")
+
+
+def demo_pairs(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
+    """Generate the planted-concept demo table and its ground truth."""
+    pairs, indicators, truth = generate_demo(int(params["n_pairs"]), int(params["seed"]))
+    write_parquet(outputs["table"], pairs)
+    write_parquet(outputs["concepts"], indicators)
+    write_json(outputs["truth"], truth)
+    log.info("demo: %d pairs, concepts %s", pairs.height, ", ".join(truth["concepts"]))
+
+
+def _split_frame(raw: pl.DataFrame, pairs: pl.DataFrame, columns: list[str], source: str):
+    cols = {}
+    for c in columns:
+        if c in pairs.columns:
+            cols[c] = pairs.get_column(c)
+        elif c in raw.columns:
+            cols[c] = raw.get_column(c).cast(pl.String)
+        else:
+            raise InputError("split column not found in the table", file=source, column=c)
+    return pl.DataFrame(cols) if cols else pl.DataFrame({"_row": np.arange(pairs.height)})
+
+
+def ingest(inputs: dict, outputs: dict, params: dict[str, Any], threads: int) -> None:
+    """Validate, deduplicate and split one dataset into ``pairs.parquet``."""
+    source = inputs.get("table") or params["source"]
+    raw = read_table(str(source))
+    pairs = validate_pairs(raw, str(source), params.get("columns") or {})
+    split_cols = list(params["split_columns"])
+    split_frame = _split_frame(raw, pairs, split_cols, str(source))
+    if params.get("max_rows") and pairs.height > int(params["max_rows"]):
+        keep = np.sort(
+            np.random.default_rng(int(params["seed"])).choice(
+                pairs.height, int(params["max_rows"]), replace=False
+            )
+        )
+        pairs, split_frame = pairs[keep], split_frame[keep]
+    pairs = pairs.with_row_index("pair_id").with_columns(pl.col("pair_id").cast(pl.Int64))
+    is_train = component_split(
+        split_frame, split_frame.columns, float(params["train_fraction"]), int(params["seed"])
+    )
+    pairs = pairs.with_columns(
+        pl.Series("split", np.where(is_train, "train", "val")),
+    )
+    pairs = mark_duplicates(pairs)
+    write_parquet(outputs["pairs"], pairs)
+    labels = pairs.get_column("label")
+    stats = {
+        "source": str(params["source"]),
+        "n_rows": pairs.height,
+        "n_label_A": int((labels == 1).sum()),
+        "n_label_B": int((labels == 0).sum()),
+        "n_label_other": int(labels.is_null().sum()),
+        "n_duplicate_rows": int((~pairs.get_column("dedup")).sum()),
+        "n_components": int(connected_components(split_frame, split_frame.columns).max() + 1),
+        "split_columns": split_cols,
+        "n_train": int(is_train.sum()),
+        "n_val": int((~is_train).sum()),
+    }
+    write_json(outputs["stats"], stats)
+    log.info("ingested %s", stats)

@@ -1,0 +1,1 @@
+"""Feature descriptions and their fidelity (branch W)."""

@@ -1,0 +1,66 @@
+"""The readable Markdown summary of one dataset."""
+
+from __future__ import annotations
+
+
+def _cell(x: object) -> str:
+    if x is None or (isinstance(x, float) and x != x):
+        return "–"
+    if isinstance(x, float):
+        return f"{x:.3g}"
+    return str(x).replace("|", "\\|").replace("\n", " ")
+
+
+def _table(header: list[str], rows: list[list[object]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def summary_markdown(summary: dict) -> str:
+    data, sae = summary["data"], summary["sae"]
+    out = [
+        f"# prefscope: {summary['dataset']}",
+        "",
+        f"{data['n_rows']} pairs ({data['n_label_A']} prefer A, {data['n_label_B']} prefer B, "
+        f"{data['n_label_other']} ties/other); train {data['n_train']}, val {data['n_val']}; "
+        f"{data['n_duplicate_rows']} repeated pairs.",
+        "",
+        f"SAE: {sae['config']['architecture']}, {sae['config']['n_latents']} latents, "
+        f"k={sae['config']['k']}; val FVU {sae['val']['fvu']:.3f}, L0 {sae['val']['l0']:.2f}, "
+        f"dead {100 * sae['val']['dead_fraction']:.1f}%.",
+        "",
+        "## How well do the features predict the label? (held-out ROC-AUC)",
+        "",
+        _table(
+            ["predictors", "val AUC", "95% CI", "train AUC"],
+            [[k, v["val_auc"], f"[{_cell(v['ci_low'])}, {_cell(v['ci_high'])}]", v["train_auc"]]
+             for k, v in summary["auc"].items()],
+        ),
+        "",
+        "## Features that predict preference (BH-FDR q < "
+        f"{summary['settings']['fdr_q']}, length-controlled)",
+        "",
+        _table(
+            ["feature", "label", "coef", "95% CI", "q", "Δ win rate", "fidelity r", "kept"],
+            [[f["feature"], f["label"], f["coef"], f"[{_cell(f['ci_low'])}, "
+              f"{_cell(f['ci_high'])}]", f["q"], f["delta_win_rate"], f["fidelity_r"],
+              f["kept"]] for f in summary["top_features"]],
+        ),
+    ]
+    if "planted_recovery" in summary:
+        out += [
+            "",
+            "## Planted concepts (demo ground truth)",
+            "",
+            _table(
+                ["concept", "true weight", "best feature", "corr", "label effect", "q",
+                 "recovered"],
+                [[r["concept"], r["true_weight"], r["best_feature"], r["correlation"],
+                  r["label_effect"], r["q"],
+                  r.get("sign_recovered", "n/a (zero weight)") if r["true_weight"] else
+                  ("significant!" if r["significant"] else "not significant (correct)")]
+                 for r in summary["planted_recovery"]],
+            ),
+        ]
+    return "\n".join(out) + "\n"

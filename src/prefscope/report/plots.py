@@ -1,0 +1,62 @@
+"""Static figures for the Snakemake report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from prefscope.io import atomic_path
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def effects_plot(table: pl.DataFrame, path: str | Path, top: int = 20) -> None:
+    """Controlled-logit coefficients with 95% CIs; significant features in colour."""
+    plt = _plt()
+    rows = table.filter(pl.col("coef").is_not_null()).head(top).reverse()
+    labels = [
+        f"{r['feature']}: {(r['label'] or '')[:40]}" for r in rows.iter_rows(named=True)
+    ]
+    fig, ax = plt.subplots(figsize=(7, 0.32 * max(len(labels), 4) + 1))
+    y = range(len(labels))
+    coef = rows["coef"].to_list()
+    lo = [c - l for c, l in zip(coef, rows["ci_low"].to_list(), strict=True)]
+    hi = [h - c for c, h in zip(coef, rows["ci_high"].to_list(), strict=True)]
+    colors = ["tab:red" if s else "tab:gray" for s in rows["significant"].to_list()]
+    ax.errorbar(coef, list(y), xerr=[lo, hi], fmt="none", ecolor="lightgray")
+    ax.scatter(coef, list(y), c=colors, zorder=3)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(list(y), labels, fontsize=8)
+    ax.set_xlabel("log-odds of winning per SD of activation (length-controlled)")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=Path(path).suffix[1:])
+    plt.close(fig)
+
+
+def auc_plot(auc: dict, path: str | Path) -> None:
+    """Held-out ROC-AUC with bootstrap 95% CIs per predictor set."""
+    plt = _plt()
+    names = list(auc)
+    vals = [auc[n]["val_auc"] for n in names]
+    err = [
+        [v - auc[n]["ci_low"] for n, v in zip(names, vals, strict=True)],
+        [auc[n]["ci_high"] - v for n, v in zip(names, vals, strict=True)],
+    ]
+    fig, ax = plt.subplots(figsize=(6, 0.45 * len(names) + 1))
+    ax.errorbar(vals, range(len(names)), xerr=err, fmt="o")
+    ax.axvline(0.5, color="gray", ls="--", lw=0.8)
+    ax.set_yticks(range(len(names)), names)
+    ax.set_xlabel("held-out ROC-AUC (95% bootstrap CI)")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=Path(path).suffix[1:])
+    plt.close(fig)

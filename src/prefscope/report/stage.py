@@ -1,0 +1,64 @@
+"""Workflow stage: join every branch-W result of one dataset into its final outputs."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import polars as pl
+
+from prefscope.io import load_npy, read_json, write_json, write_parquet, write_text, write_tsv
+from prefscope.report.html import feature_page
+from prefscope.report.markdown import summary_markdown
+from prefscope.report.plots import auc_plot, effects_plot
+from prefscope.report.recovery import planted_recovery
+from prefscope.report.tables import feature_table, flat_for_tsv
+
+log = logging.getLogger("prefscope.report")
+
+_TOP_COLUMNS = (
+    "feature", "label", "description", "coef", "ci_low", "ci_high", "p", "q",
+    "delta_win_rate", "prevalence", "fidelity_r", "fidelity_p", "kept",
+)
+
+
+def report(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
+    analysis = pl.read_parquet(inputs["analysis"])
+    fidelity = pl.read_parquet(inputs["fidelity"])
+    table = feature_table(analysis, fidelity)
+    analysis_summary = read_json(inputs["analysis_summary"])
+    fdr_q = float(params["fdr_q"])
+    significant = table.filter(pl.col("significant"))
+    summary: dict = {
+        "dataset": params["dataset"],
+        "data": read_json(inputs["ingest"]),
+        "embedding": read_json(inputs["embed_meta"]),
+        "sae": read_json(inputs["sae_metrics"]),
+        "fidelity": read_json(inputs["fidelity_stats"]),
+        "auc": analysis_summary["auc"],
+        "lasso": analysis_summary.get("lasso"),
+        "n_features": table.height,
+        "n_significant": significant.height,
+        "top_features": significant.select(
+            [c for c in _TOP_COLUMNS if c in table.columns]
+        ).to_dicts(),
+        "settings": {"fdr_q": fdr_q},
+    }
+    codes = load_npy(inputs["codes"])
+    if "truth" in inputs:
+        truth = read_json(inputs["truth"])
+        concepts = pl.read_parquet(inputs["concepts"])
+        summary["planted_recovery"] = planted_recovery(codes, concepts, truth, analysis, fdr_q)
+    write_parquet(outputs["features"], table)
+    write_tsv(outputs["features_tsv"], flat_for_tsv(table))
+    effects_plot(table, outputs["effects_plot"])
+    auc_plot(summary["auc"], outputs["auc_plot"])
+    pairs = pl.read_parquet(inputs["pairs"])
+    write_text(
+        outputs["html"],
+        feature_page(params["dataset"], table.head(int(params["html_features"])), pairs,
+                     np.asarray(codes)),
+    )
+    write_text(outputs["markdown"], summary_markdown(summary))
+    write_json(outputs["summary"], summary)
+    log.info("%d features, %d significant", table.height, significant.height)

@@ -1,0 +1,62 @@
+"""The bridge between a Snakemake ``script:`` and a library stage.
+
+Workflow scripts stay two lines long: they hand the ``snakemake`` object and a stage
+function to :func:`run_stage`, which pins threads, sends every log line, warning and
+progress bar to the rule's ``log:`` file, and calls the stage with plain dicts. Stages are
+therefore ordinary functions that tests call without Snakemake.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from prefscope.runtime import set_threads, setup_logging
+
+
+class Stage(Protocol):
+    def __call__(
+        self,
+        inputs: dict[str, Any],
+        outputs: dict[str, Any],
+        params: dict[str, Any],
+        threads: int,
+    ) -> None: ...
+
+
+def _named(items: Any) -> dict[str, Any]:
+    """Snakemake's Namedlist -> dict of its named entries (unnamed ones by position)."""
+    named = dict(items.items())
+    if not named:
+        named = {str(i): v for i, v in enumerate(items)}
+    return named
+
+
+def run_stage(smk: Any, stage: Callable[..., None]) -> None:
+    """Run ``stage`` for a Snakemake job, logging everything to ``smk.log[0]``."""
+    log_path = smk.log[0] if len(smk.log) else None
+    setup_logging(None)
+    with contextlib.ExitStack() as stack:
+        if log_path:
+            fh = stack.enter_context(open(log_path, "w", buffering=1))
+            stack.enter_context(contextlib.redirect_stderr(fh))
+            stack.enter_context(contextlib.redirect_stdout(fh))
+            setup_logging(None)  # re-bind the stream handler to the redirected stderr
+        set_threads(int(smk.threads))
+        log = logging.getLogger("prefscope")
+        log.info("rule %s, %d thread(s)", getattr(smk, "rule", "?"), smk.threads)
+        try:
+            stage(
+                inputs=_named(smk.input),
+                outputs=_named(smk.output),
+                params=dict(smk.params.items()),
+                threads=int(smk.threads),
+            )
+        except Exception:
+            traceback.print_exc(file=sys.stderr)
+            raise
+        log.info("done")

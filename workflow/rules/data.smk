@@ -1,0 +1,39 @@
+rule demo_pairs:
+    output:
+        table="results/{ds}/input/demo_pairs.parquet",
+        concepts="results/{ds}/truth/concepts.parquet",
+        truth="results/{ds}/truth/truth.json",
+    params:
+        n_pairs=lambda wc: ds_cfg(wc)["demo"]["n_pairs"],
+        seed=lambda wc: ds_cfg(wc)["demo"]["seed"],
+        code=module_hash("prefscope.data.demo", "prefscope.data.demo_text"),
+    log:
+        "logs/{ds}/demo_pairs.log",
+    conda:
+        "../../envs/cpu.yaml"
+    script:
+        "../scripts/demo_pairs.py"
+
+
+rule ingest:
+    input:
+        unpack(ingest_input),
+    output:
+        pairs="results/{ds}/pairs.parquet",
+        stats="results/{ds}/ingest.json",
+    params:
+        source=lambda wc: ds_cfg(wc)["source"],
+        columns=lambda wc: ds_cfg(wc).get("columns", {}),
+        split_columns=lambda wc: ds_cfg(wc)["split_columns"],
+        train_fraction=lambda wc: ds_cfg(wc)["train_fraction"],
+        seed=lambda wc: ds_cfg(wc)["seed"],
+        max_rows=lambda wc: ds_cfg(wc)["max_rows"],
+        code=module_hash(
+            "prefscope.data.ingest", "prefscope.data.split", "prefscope.data.stage"
+        ),
+    log:
+        "logs/{ds}/ingest.log",
+    conda:
+        "../../envs/cpu.yaml"
+    script:
+        "../scripts/ingest.py"

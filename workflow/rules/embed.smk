@@ -1,0 +1,27 @@
+rule embed:
+    input:
+        pairs="results/{ds}/pairs.parquet",
+    output:
+        deltas="results/{ds}/embed/deltas.npy",
+        meta="results/{ds}/embed/meta.json",
+    params:
+        model=config["embed"]["model"],
+        revision=config["embed"]["revision"],
+        max_words=config["embed"]["max_words"],
+        instruction=config["embed"]["instruction"],
+        batch_size=config["embed"]["batch_size"],
+        device=config["embed"]["device"],
+        cache=config["embed"]["cache_dir"] + "/embeddings.sqlite",
+        code=module_hash("prefscope.embed"),
+    threads: 2
+    resources:
+        mem_mb=lambda wc, attempt: 4000 * attempt,
+        runtime=lambda wc, attempt: 60 * attempt,
+    log:
+        "logs/{ds}/embed.log",
+    benchmark:
+        "benchmarks/{ds}/embed.tsv"
+    conda:
+        "../../envs/cpu.yaml"
+    script:
+        "../scripts/embed.py"

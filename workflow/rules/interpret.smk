@@ -1,0 +1,68 @@
+def interpret_params(keys):
+    return {k: config["interpret"][k] for k in keys}
+
+
+rule explain:
+    input:
+        pairs="results/{ds}/pairs.parquet",
+        codes="results/{ds}/sae/codes.npy",
+    output:
+        explanations="results/{ds}/interpret/explanations.json",
+    params:
+        **interpret_params(
+            [
+                "backend",
+                "annotator",
+                "n_candidates",
+                "n_examples",
+                "top_percentile",
+                "max_words",
+                "seed",
+            ]
+        ),
+        llm=config["llm"],
+        cache_path=llm_cache(),
+        code=module_hash("prefscope.interpret", "prefscope.llm"),
+    threads: 1
+    log:
+        "logs/{ds}/explain.log",
+    benchmark:
+        "benchmarks/{ds}/explain.tsv"
+    conda:
+        "../../envs/cpu.yaml"
+    script:
+        "../scripts/explain.py"
+
+
+rule fidelity:
+    input:
+        pairs="results/{ds}/pairs.parquet",
+        codes="results/{ds}/sae/codes.npy",
+        explanations="results/{ds}/interpret/explanations.json",
+    output:
+        table="results/{ds}/interpret/fidelity.parquet",
+        stats="results/{ds}/interpret/fidelity.json",
+    params:
+        **interpret_params(
+            [
+                "backend",
+                "annotator",
+                "scoring_n_examples",
+                "concepts_per_call",
+                "max_words",
+                "fidelity_alpha",
+                "seed",
+            ]
+        ),
+        llm=config["llm"],
+        cache_path=llm_cache(),
+        code=module_hash("prefscope.interpret", "prefscope.llm"),
+    threads: 1
+    log:
+        "logs/{ds}/fidelity.log",
+    benchmark:
+        "benchmarks/{ds}/fidelity.tsv"
+    conda:
+        "../../envs/cpu.yaml"
+    script:
+        "../scripts/fidelity.py"
