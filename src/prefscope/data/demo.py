@@ -29,20 +29,20 @@ class DemoTruth:
         default_factory=lambda: {
             "bullets": 1.0,
             "apology": -0.9,
-            "refusal": -1.6,
+            "refusal": -1.5,
             "question": 0.0,
-            "citation": 0.9,
-            "bold": 0.0,
+            "citation": 0.0,
+            "bold": 0.8,
         }
     )
     prevalence: dict[str, float] = field(
         default_factory=lambda: {
-            "bullets": 0.35,
-            "apology": 0.25,
-            "refusal": 0.15,
-            "question": 0.3,
-            "citation": 0.25,
-            "bold": 0.3,
+            "bullets": 0.25,
+            "apology": 0.2,
+            "refusal": 0.12,
+            "question": 0.2,
+            "citation": 0.2,
+            "bold": 0.2,
         }
     )
     length_weight: float = 0.25  # log-odds per 10 words of length difference
@@ -51,11 +51,11 @@ class DemoTruth:
     duplicate_fraction: float = 0.02  # rows repeated (half of them with A and B swapped)
 
 
-def _citation(rng: np.random.Generator, topic: str) -> str:
+def _citation(rng: np.random.Generator) -> str:
     template = T.CITATIONS[rng.integers(len(T.CITATIONS))]
     return template.format(
         site=T.SITES[rng.integers(len(T.SITES))],
-        slug=topic.replace(" ", "-"),
+        slug=T.SLUGS[rng.integers(len(T.SLUGS))],
         author=T.AUTHORS[rng.integers(len(T.AUTHORS))],
         year=int(rng.integers(1995, 2025)),
         journal=T.JOURNALS[rng.integers(len(T.JOURNALS))],
@@ -76,18 +76,14 @@ def _bolden(sentence: str, rng: np.random.Generator) -> str:
 
 
 def compose_response(
-    topic: str, concepts: dict[str, bool], n_tips: int, rng: np.random.Generator
+    topic: str, concepts: dict[str, bool], tips: list[tuple[str, int]], rng: np.random.Generator
 ) -> str:
     """Render one response; ``concepts`` says which planted concepts it shows."""
     if concepts["refusal"]:
         body = [T.REFUSALS[rng.integers(len(T.REFUSALS))] + T.REFUSAL_TAILS[rng.integers(3)]]
-        n_tips = min(n_tips, 1)
     else:
         body = []
-    tips = rng.choice(T.TOPICS[topic], size=n_tips, replace=False)
-    sentences = [
-        T.SENTENCES[rng.integers(len(T.SENTENCES))].format(tip=tip) for tip in tips
-    ]
+    sentences = [T.SENTENCES[wrapper].format(tip=tip) for tip, wrapper in tips]
     if concepts["bold"] and sentences:
         for i in rng.choice(len(sentences), size=min(2, len(sentences)), replace=False):
             sentences[i] = _bolden(sentences[i], rng)
@@ -105,10 +101,29 @@ def compose_response(
         else:
             parts.append(" ".join(sentences))
     if concepts["citation"]:
-        parts.append(_citation(rng, topic))
+        parts.append(_citation(rng))
     if concepts["question"]:
         parts.append(T.QUESTIONS[rng.integers(len(T.QUESTIONS))])
     return "\n\n".join(parts) if concepts["bullets"] else " ".join(parts)
+
+
+def _shared_tips(
+    topic: str, rng: np.random.Generator
+) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """Advice (tip, phrasing) for A and B on one topic. The two answers share most advice
+    and its phrasing, as two drafts of one answer do, differing by one tip in a quarter of pairs, so that
+    the planted concepts rather than the content dominate the difference A - B."""
+    pool = list(T.TOPICS[topic])
+    order = [(pool[i], int(rng.integers(len(T.SENTENCES)))) for i in rng.permutation(len(pool))]
+    n = int(rng.integers(1, 4))
+    tips_a = order[:n]
+    tips_b = list(tips_a)
+    move = rng.random()
+    if move < 1 / 8 and len(tips_b) > 1:
+        tips_b.pop(int(rng.integers(len(tips_b))))
+    elif move < 1 / 4:
+        tips_b.append(order[n])
+    return tips_a, tips_b
 
 
 def _draw_concepts(rng: np.random.Generator, truth: DemoTruth) -> dict[str, bool]:
@@ -137,8 +152,9 @@ def generate_demo(
         topic = topics[rng.integers(len(topics))]
         prompt = T.PROMPTS[rng.integers(len(T.PROMPTS))].format(topic=topic)
         ca, cb = _draw_concepts(rng, truth), _draw_concepts(rng, truth)
-        ra = compose_response(topic, ca, int(rng.integers(2, 6)), rng)
-        rb = compose_response(topic, cb, int(rng.integers(2, 6)), rng)
+        tips_a, tips_b = _shared_tips(topic, rng)
+        ra = compose_response(topic, ca, tips_a, rng)
+        rb = compose_response(topic, cb, tips_b, rng)
         dlen = len(ra.split()) - len(rb.split())
         logit = truth.intercept + truth.length_weight * dlen / 10.0
         logit += sum(truth.weights[c] * (int(ca[c]) - int(cb[c])) for c in CONCEPTS)

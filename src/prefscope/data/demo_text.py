@@ -191,52 +191,53 @@ SENTENCES = [
 LIST_MARKERS = ["- ", "* ", "• "]
 
 APOLOGIES = [
-    "Sorry for the confusion earlier.",
-    "I apologize for the slow reply.",
-    "My apologies if my last answer was unclear.",
-    "Apologies, I misread your question at first.",
-    "I'm sorry that my previous suggestion did not work out.",
-    "Forgive me for the mistake in my earlier message.",
-    "I regret the error in what I said before.",
-    "Pardon the delay in getting back to you.",
+    'Sorry about that.',
+    'I apologize.',
+    'My apologies.',
+    'Apologies for that.',
+    "I'm sorry.",
+    'I am so sorry.',
+    'Please accept my apologies.',
+    'Sorry, my mistake.',
 ]
 
 REFUSALS = [
-    "I can't help with that request.",
-    "I'm not able to assist with this one.",
-    "I won't be able to provide guidance on that.",
-    "That's not something I can help with, unfortunately.",
-    "I have to decline this request.",
-    "I'm unable to offer advice on this topic.",
-    "I must refrain from answering that.",
-    "This falls outside what I can support, so I will pass.",
+    "I can't give personal advice on this.",
+    "I'm not able to advise on your specific case.",
+    "I won't give a definite recommendation here.",
+    'I cannot offer professional guidance on this.',
+    'I must decline to give specific advice.',
+    "I'm unable to advise you personally.",
+    "Sorry, but I can't advise on your situation.",
+    'Personal advice is not something I can give.',
 ]
 
 REFUSAL_TAILS = [
-    "",
-    " Please consult a qualified professional instead.",
-    " You may want to ask someone with more expertise.",
+    '',
+    ' Only general points follow.',
+    ' Please check with an expert.',
 ]
 
 QUESTIONS = [
-    "Would you like more detail on any of these?",
-    "What is your current level of experience?",
-    "How much time can you set aside each week?",
-    "Which part matters most to you?",
-    "Do you want me to suggest a schedule?",
-    "What have you already tried?",
-    "Is there a budget I should keep in mind?",
-    "Should I go deeper into one of these points?",
+    'Does that help?',
+    'Would you like more details?',
+    'Do you have any other questions?',
+    'Shall I explain further?',
+    'Is that what you were looking for?',
+    'Want me to go on?',
+    'Should I give more examples?',
+    'Any questions about this?',
 ]
 
 SITES = ["example", "learnhub", "guidebase", "howtocenter", "openskills", "dailytips"]
+SLUGS = ["guide", "article/42", "tips", "docs/start", "faq", "resources"]
 AUTHORS = ["Smith", "Garcia", "Chen", "Okafor", "Novak", "Larsen", "Patel", "Moreau"]
 JOURNALS = ["Journal of Practical Skills", "Applied Learning Review", "Habits Quarterly"]
 CITATIONS = [
-    "Source: https://www.{site}.org/{slug}",
-    "(see https://{site}.com/guides/{slug})",
-    "For more, visit www.{site}.net/{slug}.",
-    "Reference: {author} et al. ({year}), {journal}.",
-    "As shown by {author} and colleagues ({year}) in the {journal}.",
-    "[1] {author}, {year}. {journal}. https://doi.org/10.{num}/{slug}",
+    'Source: https://www.{site}.org/{slug}',
+    'Source: https://{site}.com/{slug}',
+    'See https://www.{site}.net/{slug} for details.',
+    'Reference: https://www.{site}.org/{slug}',
+    'Citation: https://{site}.org/{slug}',
+    'Read more at https://www.{site}.com/{slug}',
 ]

@@ -1,0 +1,278 @@
+"""Controlled per-feature logistic regression, vectorised across features.
+
+For every feature j we fit ``logit P(y=1) = b0 + C_std @ b_c + beta_j * x_j_std`` and report
+``beta_j`` (log-odds per SD of x_j, holding the controls fixed) with its Wald standard error,
+z, two-sided p-value and 95% CI. The reference fits one ``statsmodels.Logit`` per feature and
+throws the inference away; here all features are fitted together by Newton's method on a
+batch of tiny (``2 + n_controls``)-parameter problems, so M=1000 features x 100k rows takes
+seconds: every Newton step is a handful of [N, m] array passes plus M small linear solves.
+
+Separation (a sparse feature whose few active rows all share a label) is common with SAE codes.
+The MLE does not exist there; instead of a huge meaningless coefficient the feature gets NaN
+estimates and ``status == "separated"``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special, stats
+
+log = logging.getLogger("prefscope.analyze")
+
+Z95 = float(stats.norm.ppf(0.975))
+
+#: Fit outcomes, stored per feature in :attr:`LogitResult.status`.
+STATUSES = ("ok", "separated", "not_converged", "singular", "constant")
+
+# |linear predictor| beyond which a fitted probability is 1 or 0 to float64 precision.
+_SATURATED_ETA = 30.0
+# Elements of one [N, m] working array: small enough to stay in CPU cache, which measured
+# 2-3x faster than large chunks (the work is memory-bound elementwise passes).
+_CHUNK_ELEMENTS = 100_000
+# A Hessian this ill-conditioned means x is collinear with the controls, or all weights vanished.
+_MAX_COND = 1e12
+
+
+@dataclass(frozen=True)
+class LogitResult:
+    """Per-feature estimates for x (arrays of shape (M,), or () when x was 1-D).
+
+    ``coef`` is in log-odds per standard deviation of x. Features whose fit failed have NaN
+    estimates and a ``status`` other than ``"ok"`` (see :data:`STATUSES`).
+    """
+
+    coef: np.ndarray
+    se: np.ndarray
+    z: np.ndarray
+    p: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    n: int
+    status: np.ndarray
+    n_iter: np.ndarray
+
+    @property
+    def converged(self) -> np.ndarray:
+        return self.status == "ok"
+
+    @property
+    def separated(self) -> np.ndarray:
+        return self.status == "separated"
+
+
+def standardize(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Column-standardize (population SD); columns with SD 0 are returned centred, SD = 0."""
+    a = np.asarray(a, dtype=np.float64)
+    mean = a.mean(axis=0)
+    sd = a.std(axis=0)
+    safe = np.where(sd > 0, sd, 1.0)
+    return (a - mean) / safe, mean, sd
+
+
+def _as_2d(a: np.ndarray | None, n: int, name: str) -> np.ndarray:
+    if a is None:
+        return np.empty((n, 0))
+    a = np.asarray(a, dtype=np.float64)
+    if a.ndim == 1:
+        a = a[:, None]
+    if a.ndim != 2 or a.shape[0] != n:
+        raise ValueError(f"{name} must have {n} rows, got shape {a.shape}")
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return a
+
+
+def _check_binary(y: np.ndarray) -> np.ndarray:
+    y = np.asarray(y, dtype=np.float64).ravel()
+    if not np.isin(y, (0.0, 1.0)).all():
+        raise ValueError("y must contain only 0 and 1")
+    return y
+
+
+def _logistic_state(y: np.ndarray, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fitted probabilities, IRLS weights and log-likelihood per column from one ``exp``.
+
+    ``np.logaddexp`` and ``expit`` each cost several times a plain ``exp`` on large arrays, and
+    they dominate the run time, so both are derived from ``e = exp(-|eta|)``.
+    """
+    e = np.exp(-np.abs(eta))
+    inv = 1.0 / (1.0 + e)
+    mu = np.where(eta >= 0, inv, e * inv)
+    w = e * inv * inv
+    ones = np.ones(eta.shape[0])
+    ll = y @ eta - ones @ np.maximum(eta, 0.0) - ones @ np.log1p(e)
+    return mu, w, ll
+
+
+def _colsum(a: np.ndarray) -> np.ndarray:
+    return np.ones(a.shape[0]) @ a  # a BLAS pass, several times faster than a.sum(axis=0)
+
+
+def _newton_chunk(
+    y: np.ndarray, cs: np.ndarray, xs: np.ndarray, tol: float, max_iter: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Newton-Raphson with step halving for m features at once.
+
+    Parameters per feature are ordered (intercept, controls..., x). Returns beta [m, p],
+    the inverse Hessian [m, p, p], a status array and iteration counts. Features leave the
+    working set as soon as they converge (or fail), so later iterations only touch the rest.
+    """
+    n, c = cs.shape
+    m = xs.shape[1]
+    p = c + 2
+    beta = np.zeros((m, p))
+    # Start the intercept at the marginal log-odds: one fewer Newton step for every feature.
+    ybar = y.mean()
+    beta[:, 0] = np.log(ybar / (1 - ybar))
+    status = np.full(m, "not_converged", dtype=object)
+    n_iter = np.zeros(m, dtype=np.int64)
+    cov = np.full((m, p, p), np.nan)
+    cc = (cs[:, :, None] * cs[:, None, :]).reshape(n, c * c)
+
+    def eta_of(b: np.ndarray, x: np.ndarray) -> np.ndarray:
+        return b[:, 0] + cs @ b[:, 1 : c + 1].T + x * b[:, -1]
+
+    active = np.arange(m)
+    x = xs
+    eta = eta_of(beta, x)
+    mu, w, ll = _logistic_state(y, eta)
+    for it in range(1, max_iter + 1):
+        if active.size == 0:
+            break
+        k = active.size
+        r = y[:, None] - mu
+        wx = w * x
+        grad = np.empty((k, p))
+        grad[:, 0] = _colsum(r)
+        grad[:, 1 : c + 1] = (cs.T @ r).T
+        grad[:, -1] = np.einsum("ij,ij->j", x, r)
+        hess = np.empty((k, p, p))
+        hess[:, 0, 0] = _colsum(w)
+        hess[:, 0, 1 : c + 1] = hess[:, 1 : c + 1, 0] = (cs.T @ w).T
+        hess[:, 1 : c + 1, 1 : c + 1] = (cc.T @ w).T.reshape(k, c, c)
+        hess[:, 0, -1] = hess[:, -1, 0] = _colsum(wx)
+        hess[:, 1 : c + 1, -1] = hess[:, -1, 1 : c + 1] = (cs.T @ wx).T
+        hess[:, -1, -1] = np.einsum("ij,ij->j", wx, x)
+
+        step, solved = _batched_solve(hess, grad)
+        for j in np.flatnonzero(~solved):
+            sat = np.abs(eta[:, j]).max() > _SATURATED_ETA
+            status[active[j]] = "separated" if sat else "singular"
+            n_iter[active[j]] = it
+        # Step halving keeps every log-likelihood non-decreasing: Newton from a poor start
+        # can overshoot on heavy-tailed sparse codes.
+        b_old = beta[active]
+        scale = np.ones(k)
+        b_new = b_old + step
+        eta = eta_of(b_new, x)
+        mu, w, ll_new = _logistic_state(y, eta)
+        for _ in range(30):
+            worse = solved & (ll_new < ll - 1e-10 * np.abs(ll))
+            if not worse.any():
+                break
+            scale[worse] *= 0.5
+            b_new[worse] = b_old[worse] + scale[worse, None] * step[worse]
+            eta[:, worse] = eta_of(b_new[worse], x[:, worse])
+            mu[:, worse], w[:, worse], ll_new[worse] = _logistic_state(y, eta[:, worse])
+        beta[active] = b_new
+        n_iter[active[solved]] = it
+
+        done = solved & (np.abs(step * scale[:, None]).max(axis=1) < tol)
+        status[active[done]] = "ok"
+        if done.any():
+            cov[active[done]] = np.linalg.inv(hess[done])
+        keep = solved & ~done
+        # A coefficient still moving with saturated probabilities is separation: stop early.
+        diverging = keep & (np.abs(eta).max(axis=0) > _SATURATED_ETA) & (it >= 15)
+        status[active[diverging]] = "separated"
+        keep &= ~diverging
+        active, x, eta, mu, w, ll = (
+            active[keep], x[:, keep], eta[:, keep], mu[:, keep], w[:, keep], ll_new[keep]
+        )
+    if active.size:  # ran out of iterations
+        sat = np.abs(eta).max(axis=0) > _SATURATED_ETA
+        status[active] = np.where(sat, "separated", "not_converged")
+    return beta, cov, status, n_iter
+
+
+def _batched_solve(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Solve a[i] @ x[i] = b[i]; ill-conditioned systems come back as 0, flagged False."""
+    ok = np.linalg.cond(a) < _MAX_COND
+    out = np.zeros_like(b)
+    if ok.any():
+        out[ok] = np.linalg.solve(a[ok], b[ok][..., None])[..., 0]
+    return out, ok
+
+
+def controlled_logit(
+    y: np.ndarray,
+    x: np.ndarray,
+    controls: np.ndarray | None = None,
+    *,
+    tol: float = 1e-10,
+    max_iter: int = 50,
+) -> LogitResult:
+    """Logistic regression of binary ``y`` on const + standardized controls + standardized x.
+
+    ``x`` is one feature (shape (N,)) or many (shape (N, M)); each column is fitted in its own
+    model with the same controls. Controls must vary (drop constant ones beforehand: the
+    intercept already spans them). Features with SD 0 get ``status="constant"``.
+    Standard errors come from the inverse Hessian (observed = expected information for the
+    canonical logit link), so they match ``statsmodels.Logit(...).fit().bse``.
+    """
+    y = _check_binary(y)
+    n = y.size
+    if n == 0 or y.min() == y.max():
+        raise ValueError("y needs both classes to fit a logistic regression")
+    one_d = np.ndim(x) == 1
+    xs = np.asarray(x)
+    xs = xs[:, None] if one_d else xs
+    if xs.ndim != 2 or xs.shape[0] != n:
+        raise ValueError(f"x must have {n} rows, got shape {xs.shape}")
+    cs = _as_2d(controls, n, "controls")
+    cs, _, c_sd = standardize(cs)
+    if (c_sd == 0).any():
+        raise ValueError(f"control column(s) {np.flatnonzero(c_sd == 0).tolist()} are constant")
+    m = xs.shape[1]
+    p = cs.shape[1] + 2
+    coef = np.full(m, np.nan)
+    var = np.full(m, np.nan)
+    status = np.full(m, "constant", dtype=object)
+    n_iter = np.zeros(m, dtype=np.int64)
+
+    chunk = max(1, _CHUNK_ELEMENTS // n)
+    for start in range(0, m, chunk):
+        cols = np.arange(start, min(m, start + chunk))
+        xz, _, sd = standardize(xs[:, cols])
+        if not np.isfinite(xz).all():
+            raise ValueError("x contains NaN or infinite values")
+        cols, xz = cols[sd > 0], xz[:, sd > 0]
+        beta, cov, st, it = _newton_chunk(y, cs, xz, tol, max_iter)
+        ok = st == "ok"
+        coef[cols[ok]] = beta[ok, p - 1]
+        var[cols[ok]] = cov[ok, p - 1, p - 1]
+        status[cols], n_iter[cols] = st, it
+    se = np.sqrt(var)
+    z = coef / se
+    pval = 2.0 * stats.norm.sf(np.abs(z))
+    bad = status != "ok"
+    if bad.any():
+        counts = {s: int((status == s).sum()) for s in STATUSES[1:] if (status == s).any()}
+        log.warning("controlled logit: %d of %d features not estimable %s", bad.sum(), m, counts)
+    res = dict(
+        coef=coef,
+        se=se,
+        z=z,
+        p=pval,
+        ci_low=coef - Z95 * se,
+        ci_high=coef + Z95 * se,
+        status=status.astype(str),
+        n_iter=n_iter,
+    )
+    if one_d:
+        res = {k: v[0] for k, v in res.items()}
+        res = {k: np.asarray(v) for k, v in res.items()}
+    return LogitResult(n=n, **res)
