@@ -70,7 +70,7 @@ def test_describe_picks_the_planted_word():
 
 def test_describe_larger_sample_names_planted_phrases_not_filler():
     rng = np.random.default_rng(0)
-    filler = "garden soil water plant seed sun leaf root pot rain".split()
+    filler = ["garden", "soil", "water", "plant", "seed", "sun", "leaf", "root", "pot", "rain"]
     planted = ["i am so sorry about that", "my apologies for this"]
     a_texts, b_texts = [], []
     for i in range(12):
@@ -165,4 +165,5 @@ def test_background_is_counted_lazily():
     backend = LexicalBackend(["x y"] * 3)
     backend.annotate([PairText("p", "x", "y")], ['uses the words "x"'])
     assert backend._background is None
-    assert backend.background[("x",)] == 3
+    assert backend.background.counts[("x",)] == 3
+    assert backend.background.tokens == {1: 6, 2: 3} and backend.background.types == {1: 2, 2: 1}

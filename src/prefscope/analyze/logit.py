@@ -27,8 +27,9 @@ Z95 = float(stats.norm.ppf(0.975))
 #: Fit outcomes, stored per feature in :attr:`LogitResult.status`.
 STATUSES = ("ok", "separated", "not_converged", "singular", "constant")
 
-# |linear predictor| beyond which a fitted probability is 1 or 0 to float64 precision.
-_SATURATED_ETA = 30.0
+# |linear predictor| beyond which a fitted probability is within 2e-9 of 0 or 1: a fit that
+# has not converged and has such rows is separated (the MLE does not exist).
+_SATURATED_ETA = 20.0
 # Elements of one [N, m] working array: small enough to stay in CPU cache, which measured
 # 2-3x faster than large chunks (the work is memory-bound elementwise passes).
 _CHUNK_ELEMENTS = 100_000

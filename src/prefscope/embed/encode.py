@@ -38,6 +38,7 @@ def embed_texts(
     batch_size: int = 64,
     device: str | None = None,
     encoder: object | None = None,
+    progress: bool = True,
 ) -> tuple[np.ndarray, EmbedStats]:
     """Return float32 vectors for ``texts`` (row-aligned), embedding only cache misses.
 
@@ -59,7 +60,7 @@ def embed_texts(
         vectors = encoder.encode(  # type: ignore[attr-defined]
             [distinct[k] for k in order],
             batch_size=batch_size,
-            show_progress_bar=True,
+            show_progress_bar=progress,
             convert_to_numpy=True,
         ).astype(np.float32)
         cache.put(model.identity, zip(order, vectors, strict=True))

@@ -36,6 +36,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -133,8 +134,33 @@ def count_ngrams(texts: Iterable[str]) -> Counter[tuple[str, ...]]:
     return counts
 
 
+@dataclass(frozen=True)
+class Background:
+    """Background n-gram counts with their per-order totals, computed once.
+
+    The totals are needed by every log-odds call; recomputing them over a dataset-sized
+    counter for each feature and candidate would dominate the run time.
+    """
+
+    counts: Counter
+    tokens: dict[int, int]  # order -> number of n-grams
+    types: dict[int, int]  # order -> number of distinct n-grams
+
+    @classmethod
+    def from_counts(cls, counts: Counter) -> Background:
+        tokens: Counter[int] = Counter()
+        types: Counter[int] = Counter()
+        for w, c in counts.items():
+            tokens[len(w)] += c
+            types[len(w)] += 1
+        return cls(counts, dict(tokens), dict(types))
+
+
 def weighted_log_odds(
-    counts_a: Counter, counts_b: Counter, background: Counter, prior_strength: float
+    counts_a: Counter,
+    counts_b: Counter,
+    background: Background | Counter,
+    prior_strength: float,
 ) -> dict[tuple[str, ...], float]:
     """z-scored log-odds ratio (A vs B) with an informative Dirichlet prior, per n-gram.
 
@@ -143,19 +169,21 @@ def weighted_log_odds(
     ``alpha_w = prior_strength * p_bg(w)``, with ``p_bg`` the background frequency smoothed
     by half a count so n-grams unseen in the background still get a finite score.
     """
+    if not isinstance(background, Background):
+        background = Background.from_counts(background)
+    bg = background.counts
     scores: dict[tuple[str, ...], float] = {}
+    alpha0 = float(prior_strength)
     for order in (1, 2):
         vocab = {w for w in (*counts_a, *counts_b) if len(w) == order}
         if not vocab:
             continue
         n_a = sum(c for w, c in counts_a.items() if len(w) == order)
         n_b = sum(c for w, c in counts_b.items() if len(w) == order)
-        bg_total = sum(c for w, c in background.items() if len(w) == order)
-        bg_vocab = sum(1 for w in background if len(w) == order) + len(vocab - background.keys())
-        denom = bg_total + 0.5 * bg_vocab
-        alpha0 = float(prior_strength)
+        n_types = background.types.get(order, 0) + sum(1 for w in vocab if w not in bg)
+        denom = background.tokens.get(order, 0) + 0.5 * n_types
         for w in vocab:
-            alpha = alpha0 * (background.get(w, 0) + 0.5) / denom
+            alpha = alpha0 * (bg.get(w, 0) + 0.5) / denom
             ya, yb = counts_a.get(w, 0), counts_b.get(w, 0)
             delta = math.log((ya + alpha) / (n_a + alpha0 - ya - alpha)) - math.log(
                 (yb + alpha) / (n_b + alpha0 - yb - alpha)
@@ -276,16 +304,16 @@ class LexicalBackend:
         self.min_z = min_z
         self.min_docs = min_docs
         self.max_background = max_background
-        self._background: Counter | None = None
+        self._background: Background | None = None
 
     @property
-    def background(self) -> Counter:
+    def background(self) -> Background:
         if self._background is None:
             texts = self._background_texts
             if len(texts) > self.max_background:
                 step = len(texts) / self.max_background
                 texts = [texts[int(i * step)] for i in range(self.max_background)]
-            self._background = count_ngrams(texts)
+            self._background = Background.from_counts(count_ngrams(texts))
         return self._background
 
     def describe_one(self, pairs: Sequence[PairText]) -> str:
