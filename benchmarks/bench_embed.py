@@ -39,16 +39,23 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         cache = EmbeddingCache(Path(tmp) / "c.sqlite")
         t0 = time.perf_counter()
-        embed_texts(texts, model, cache, batch_size=args.batch_size, encoder=encoder, progress=False)
+        embed_texts(
+            texts, model, cache, batch_size=args.batch_size, encoder=encoder, progress=False
+        )
         cold = time.perf_counter() - t0
         t0 = time.perf_counter()
-        embed_texts(texts, model, cache, batch_size=args.batch_size, encoder=encoder, progress=False)
+        embed_texts(
+            texts, model, cache, batch_size=args.batch_size, encoder=encoder, progress=False
+        )
         warm = time.perf_counter() - t0
     n = len(texts)
     print(f"{n} distinct texts, {args.threads} thread(s), batch {args.batch_size}")
     print(f"{'path':<32}{'seconds':>10}{'texts/s':>12}{'ratio vs raw':>14}")
-    for name, sec in [("raw SentenceTransformer.encode", raw), ("prefscope, cold cache", cold),
-                      ("prefscope, warm cache (rerun)", warm)]:
+    for name, sec in [
+        ("raw SentenceTransformer.encode", raw),
+        ("prefscope, cold cache", cold),
+        ("prefscope, warm cache (rerun)", warm),
+    ]:
         print(f"{name:<32}{sec:>10.2f}{n / sec:>12.0f}{raw / sec:>14.2f}x")
 
 

@@ -7,6 +7,7 @@ torch and BLAS to exactly the threads Snakemake granted the job.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -27,10 +28,8 @@ def set_threads(threads: int) -> None:
     except ImportError:  # pragma: no cover - torch is a hard dependency
         return
     torch.set_num_threads(n)
-    try:
+    with contextlib.suppress(RuntimeError):  # already set in this process
         torch.set_num_interop_threads(1)
-    except RuntimeError:  # already set in this process
-        pass
 
 
 def setup_logging(log_path: str | os.PathLike[str] | None = None) -> logging.Logger:

@@ -6,15 +6,15 @@ rule analyze:
     output:
         features="results/{ds}/analysis/features.parquet",
         summary="results/{ds}/analysis/summary.json",
-    params:
-        **config["analyze"],
-        code=module_hash("prefscope.analyze"),
-    threads: 1
     log:
         "logs/{ds}/analyze.log",
     benchmark:
         "benchmarks/{ds}/analyze.tsv"
     conda:
         "../../envs/cpu.yaml"
+    threads: 1
+    params:
+        **config["analyze"],
+        code=module_hash("prefscope.analyze"),
     script:
         "../scripts/analyze.py"

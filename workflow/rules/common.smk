@@ -4,7 +4,6 @@ from snakemake.utils import validate
 
 from prefscope.codehash import module_hash
 
-
 validate(config, schema="../schemas/config.schema.yaml")
 
 DATASETS = sorted(config["datasets"])

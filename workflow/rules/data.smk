@@ -3,14 +3,14 @@ rule demo_pairs:
         table="results/{ds}/input/demo_pairs.parquet",
         concepts="results/{ds}/truth/concepts.parquet",
         truth="results/{ds}/truth/truth.json",
-    params:
-        n_pairs=lambda wc: ds_cfg(wc)["demo"]["n_pairs"],
-        seed=lambda wc: ds_cfg(wc)["demo"]["seed"],
-        code=module_hash("prefscope.data.demo", "prefscope.data.demo_text"),
     log:
         "logs/{ds}/demo_pairs.log",
     conda:
         "../../envs/cpu.yaml"
+    params:
+        n_pairs=lambda wc: ds_cfg(wc)["demo"]["n_pairs"],
+        seed=lambda wc: ds_cfg(wc)["demo"]["seed"],
+        code=module_hash("prefscope.data.demo", "prefscope.data.demo_text"),
     script:
         "../scripts/demo_pairs.py"
 
@@ -21,6 +21,10 @@ rule ingest:
     output:
         pairs="results/{ds}/pairs.parquet",
         stats="results/{ds}/ingest.json",
+    log:
+        "logs/{ds}/ingest.log",
+    conda:
+        "../../envs/cpu.yaml"
     params:
         source=lambda wc: ds_cfg(wc)["source"],
         columns=lambda wc: ds_cfg(wc).get("columns", {}),
@@ -31,9 +35,5 @@ rule ingest:
         code=module_hash(
             "prefscope.data.ingest", "prefscope.data.split", "prefscope.data.stage"
         ),
-    log:
-        "logs/{ds}/ingest.log",
-    conda:
-        "../../envs/cpu.yaml"
     script:
         "../scripts/ingest.py"

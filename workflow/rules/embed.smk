@@ -4,6 +4,16 @@ rule embed:
     output:
         deltas="results/{ds}/embed/deltas.npy",
         meta="results/{ds}/embed/meta.json",
+    log:
+        "logs/{ds}/embed.log",
+    benchmark:
+        "benchmarks/{ds}/embed.tsv"
+    conda:
+        "../../envs/cpu.yaml"
+    threads: 2
+    resources:
+        mem_mb=lambda wc, attempt: 4000 * attempt,
+        runtime=lambda wc, attempt: 60 * attempt,
     params:
         model=config["embed"]["model"],
         revision=config["embed"]["revision"],
@@ -13,15 +23,5 @@ rule embed:
         device=config["embed"]["device"],
         cache=config["embed"]["cache_dir"] + "/embeddings.sqlite",
         code=module_hash("prefscope.embed"),
-    threads: 2
-    resources:
-        mem_mb=lambda wc, attempt: 4000 * attempt,
-        runtime=lambda wc, attempt: 60 * attempt,
-    log:
-        "logs/{ds}/embed.log",
-    benchmark:
-        "benchmarks/{ds}/embed.tsv"
-    conda:
-        "../../envs/cpu.yaml"
     script:
         "../scripts/embed.py"

@@ -8,6 +8,13 @@ rule explain:
         codes="results/{ds}/sae/codes.npy",
     output:
         explanations="results/{ds}/interpret/explanations.json",
+    log:
+        "logs/{ds}/explain.log",
+    benchmark:
+        "benchmarks/{ds}/explain.tsv"
+    conda:
+        "../../envs/cpu.yaml"
+    threads: 1
     params:
         **interpret_params(
             [
@@ -23,13 +30,6 @@ rule explain:
         llm=config["llm"],
         cache_path=llm_cache(),
         code=module_hash("prefscope.interpret", "prefscope.llm"),
-    threads: 1
-    log:
-        "logs/{ds}/explain.log",
-    benchmark:
-        "benchmarks/{ds}/explain.tsv"
-    conda:
-        "../../envs/cpu.yaml"
     script:
         "../scripts/explain.py"
 
@@ -42,6 +42,13 @@ rule fidelity:
     output:
         table="results/{ds}/interpret/fidelity.parquet",
         stats="results/{ds}/interpret/fidelity.json",
+    log:
+        "logs/{ds}/fidelity.log",
+    benchmark:
+        "benchmarks/{ds}/fidelity.tsv"
+    conda:
+        "../../envs/cpu.yaml"
+    threads: 1
     params:
         **interpret_params(
             [
@@ -57,12 +64,5 @@ rule fidelity:
         llm=config["llm"],
         cache_path=llm_cache(),
         code=module_hash("prefscope.interpret", "prefscope.llm"),
-    threads: 1
-    log:
-        "logs/{ds}/fidelity.log",
-    benchmark:
-        "benchmarks/{ds}/fidelity.tsv"
-    conda:
-        "../../envs/cpu.yaml"
     script:
         "../scripts/fidelity.py"

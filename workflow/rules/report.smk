@@ -48,14 +48,14 @@ rule report:
             category="{ds}",
             labels={"dataset": "{ds}", "page": "features with examples"},
         ),
+    log:
+        "logs/{ds}/report.log",
+    conda:
+        "../../envs/cpu.yaml"
     params:
         dataset=lambda wc: wc.ds,
         fdr_q=config["analyze"]["fdr_q"],
         html_features=20,
         code=module_hash("prefscope.report"),
-    log:
-        "logs/{ds}/report.log",
-    conda:
-        "../../envs/cpu.yaml"
     script:
         "../scripts/report.py"

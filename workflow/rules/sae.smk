@@ -7,18 +7,18 @@ rule train_sae:
         config="results/{ds}/sae/config.json",
         codes="results/{ds}/sae/codes.npy",
         metrics="results/{ds}/sae/metrics.json",
-    params:
-        sae=config["sae"],
-        code=module_hash("prefscope.sae"),
-    threads: 2
-    resources:
-        mem_mb=lambda wc, attempt: 4000 * attempt,
-        runtime=lambda wc, attempt: 60 * attempt,
     log:
         "logs/{ds}/train_sae.log",
     benchmark:
         "benchmarks/{ds}/train_sae.tsv"
     conda:
         "../../envs/cpu.yaml"
+    threads: 2
+    resources:
+        mem_mb=lambda wc, attempt: 4000 * attempt,
+        runtime=lambda wc, attempt: 60 * attempt,
+    params:
+        sae=config["sae"],
+        code=module_hash("prefscope.sae"),
     script:
         "../scripts/train_sae.py"

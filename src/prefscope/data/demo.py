@@ -110,9 +110,11 @@ def compose_response(
 def _shared_tips(
     topic: str, rng: np.random.Generator
 ) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
-    """Advice (tip, phrasing) for A and B on one topic. The two answers share most advice
-    and its phrasing, as two drafts of one answer do, differing by one tip in a quarter of pairs, so that
-    the planted concepts rather than the content dominate the difference A - B."""
+    """Advice (tip, phrasing) for A and B on one topic.
+
+    The two answers share most advice and its phrasing, as two drafts of one answer do, and
+    differ by one tip in a quarter of pairs, so that the planted concepts rather than the
+    content dominate the difference A - B."""
     pool = list(T.TOPICS[topic])
     order = [(pool[i], int(rng.integers(len(T.SENTENCES)))) for i in rng.permutation(len(pool))]
     n = int(rng.integers(1, 4))
@@ -147,7 +149,7 @@ def generate_demo(
     topics = sorted(T.TOPICS)
     rows: list[dict] = []
     concept_rows: list[dict] = []
-    n_unique = int(round(n_pairs * (1 - truth.duplicate_fraction)))
+    n_unique = round(n_pairs * (1 - truth.duplicate_fraction))
     for _ in range(n_unique):
         topic = topics[rng.integers(len(topics))]
         prompt = T.PROMPTS[rng.integers(len(T.PROMPTS))].format(topic=topic)

@@ -28,7 +28,7 @@ def effects_plot(table: pl.DataFrame, path: str | Path, top: int = 20) -> None:
     fig, ax = plt.subplots(figsize=(7, 0.32 * max(len(labels), 4) + 1))
     y = range(len(labels))
     coef = rows["coef"].to_list()
-    lo = [c - l for c, l in zip(coef, rows["ci_low"].to_list(), strict=True)]
+    lo = [c - low for c, low in zip(coef, rows["ci_low"].to_list(), strict=True)]
     hi = [h - c for c, h in zip(coef, rows["ci_high"].to_list(), strict=True)]
     colors = ["tab:red" if s else "tab:gray" for s in rows["significant"].to_list()]
     ax.errorbar(coef, list(y), xerr=[lo, hi], fmt="none", ecolor="lightgray")
