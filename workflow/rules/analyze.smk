@@ -9,7 +9,7 @@ rule analyze:
     log:
         "logs/{ds}/analyze.log",
     benchmark:
-        "benchmarks/{ds}/analyze.tsv"
+        "results/benchmarks/{ds}/analyze.tsv"
     conda:
         "../../envs/cpu.yaml"
     threads: 1

@@ -7,7 +7,7 @@ rule embed:
     log:
         "logs/{ds}/embed.log",
     benchmark:
-        "benchmarks/{ds}/embed.tsv"
+        "results/benchmarks/{ds}/embed.tsv"
     conda:
         "../../envs/cpu.yaml"
     threads: 2

@@ -11,7 +11,7 @@ rule explain:
     log:
         "logs/{ds}/explain.log",
     benchmark:
-        "benchmarks/{ds}/explain.tsv"
+        "results/benchmarks/{ds}/explain.tsv"
     conda:
         "../../envs/cpu.yaml"
     threads: 1
@@ -45,7 +45,7 @@ rule fidelity:
     log:
         "logs/{ds}/fidelity.log",
     benchmark:
-        "benchmarks/{ds}/fidelity.tsv"
+        "results/benchmarks/{ds}/fidelity.tsv"
     conda:
         "../../envs/cpu.yaml"
     threads: 1

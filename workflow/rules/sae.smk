@@ -10,7 +10,7 @@ rule train_sae:
     log:
         "logs/{ds}/train_sae.log",
     benchmark:
-        "benchmarks/{ds}/train_sae.tsv"
+        "results/benchmarks/{ds}/train_sae.tsv"
     conda:
         "../../envs/cpu.yaml"
     threads: 2

@@ -103,8 +103,6 @@ def bootstrap_aucs(
     for name, s in scores.items():
         boot = samples[name]
         finite = boot[np.isfinite(boot)]
-        lo, hi = (
-            np.quantile(finite, [alpha, 1.0 - alpha]) if finite.size else (np.nan, np.nan)
-        )
+        lo, hi = np.quantile(finite, [alpha, 1.0 - alpha]) if finite.size else (np.nan, np.nan)
         out[name] = AucEstimate(roc_auc(y, s), float(lo), float(hi), boot)
     return out

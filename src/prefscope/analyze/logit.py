@@ -18,7 +18,7 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special, stats
+from scipy import stats
 
 log = logging.getLogger("prefscope.analyze")
 
@@ -112,22 +112,36 @@ def _colsum(a: np.ndarray) -> np.ndarray:
     return np.ones(a.shape[0]) @ a  # a BLAS pass, several times faster than a.sum(axis=0)
 
 
+def _controls_mle(y: np.ndarray, cs: np.ndarray, max_iter: int = 50) -> np.ndarray:
+    """MLE of (intercept, controls) alone, by plain Newton (one small, well-posed model)."""
+    design = np.column_stack([np.ones(y.size), cs])
+    ybar = y.mean()
+    beta = np.zeros(design.shape[1])
+    beta[0] = np.log(ybar / (1 - ybar))
+    for _ in range(max_iter):
+        mu, w, _ = _logistic_state(y, (design @ beta)[:, None])
+        step = np.linalg.solve((design * w).T @ design, design.T @ (y - mu[:, 0]))
+        beta += step
+        if np.abs(step).max() < 1e-12:
+            break
+    return beta
+
+
 def _newton_chunk(
-    y: np.ndarray, cs: np.ndarray, xs: np.ndarray, tol: float, max_iter: int
+    y: np.ndarray, cs: np.ndarray, xs: np.ndarray, start: np.ndarray, tol: float, max_iter: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Newton-Raphson with step halving for m features at once.
 
     Parameters per feature are ordered (intercept, controls..., x). Returns beta [m, p],
-    the inverse Hessian [m, p, p], a status array and iteration counts. Features leave the
+    the inverse Hessian [m, p, p], a status array and iteration counts. Every feature starts
+    at ``start`` (intercept and control coefficients, slope 0). Features leave the
     working set as soon as they converge (or fail), so later iterations only touch the rest.
     """
     n, c = cs.shape
     m = xs.shape[1]
     p = c + 2
     beta = np.zeros((m, p))
-    # Start the intercept at the marginal log-odds: one fewer Newton step for every feature.
-    ybar = y.mean()
-    beta[:, 0] = np.log(ybar / (1 - ybar))
+    beta[:, : c + 1] = start
     status = np.full(m, "not_converged", dtype=object)
     n_iter = np.zeros(m, dtype=np.int64)
     cov = np.full((m, p, p), np.nan)
@@ -191,7 +205,12 @@ def _newton_chunk(
         status[active[diverging]] = "separated"
         keep &= ~diverging
         active, x, eta, mu, w, ll = (
-            active[keep], x[:, keep], eta[:, keep], mu[:, keep], w[:, keep], ll_new[keep]
+            active[keep],
+            x[:, keep],
+            eta[:, keep],
+            mu[:, keep],
+            w[:, keep],
+            ll_new[keep],
         )
     if active.size:  # ran out of iterations
         sat = np.abs(eta).max(axis=0) > _SATURATED_ETA
@@ -244,14 +263,16 @@ def controlled_logit(
     status = np.full(m, "constant", dtype=object)
     n_iter = np.zeros(m, dtype=np.int64)
 
+    # Every feature starts at the controls-only MLE (slope 0): two Newton steps fewer each.
+    beta0 = _controls_mle(y, cs)
     chunk = max(1, _CHUNK_ELEMENTS // n)
-    for start in range(0, m, chunk):
-        cols = np.arange(start, min(m, start + chunk))
+    for first in range(0, m, chunk):
+        cols = np.arange(first, min(m, first + chunk))
         xz, _, sd = standardize(xs[:, cols])
         if not np.isfinite(xz).all():
             raise ValueError("x contains NaN or infinite values")
         cols, xz = cols[sd > 0], xz[:, sd > 0]
-        beta, cov, st, it = _newton_chunk(y, cs, xz, tol, max_iter)
+        beta, cov, st, it = _newton_chunk(y, cs, xz, beta0, tol, max_iter)
         ok = st == "ok"
         coef[cols[ok]] = beta[ok, p - 1]
         var[cols[ok]] = cov[ok, p - 1, p - 1]

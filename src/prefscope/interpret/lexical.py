@@ -95,8 +95,7 @@ LEXICAL_USAGE = {"backend": "lexical", "calls": 0, "cache_hits": 0, "cache_misse
                  "tokens": 0, "cost_usd": 0.0}
 
 
-@lru_cache(maxsize=65536)
-def _tokenize_cached(text: str) -> tuple[str, ...]:
+def _tokenize(text: str) -> tuple[str, ...]:
     out = []
     for m in _TOKEN.finditer(text.lower()):
         kind = m.lastgroup
@@ -107,6 +106,11 @@ def _tokenize_cached(text: str) -> tuple[str, ...]:
         else:
             out.append(m.group())
     return tuple(out)
+
+
+# Fidelity annotates the same held-out pairs once per batch of concepts: cache their tokens.
+# Background texts go through the uncached function so they never fill the cache.
+_tokenize_cached = lru_cache(maxsize=8192)(_tokenize)
 
 
 def tokenize(text: str) -> tuple[str, ...]:
@@ -128,9 +132,10 @@ def ngrams(tokens: Sequence[str]) -> Iterable[tuple[str, ...]]:
 
 
 def count_ngrams(texts: Iterable[str]) -> Counter[tuple[str, ...]]:
+    """Unigram and bigram counts over ``texts``."""
     counts: Counter[tuple[str, ...]] = Counter()
     for text in texts:
-        counts.update(ngrams(tokenize(text)))
+        counts.update(ngrams(_tokenize(text)))
     return counts
 
 

@@ -1,0 +1,340 @@
+"""Workflow stage: label statistics of SAE features (branch W, last step before the report).
+
+Two kinds of numbers, estimated on different rows on purpose:
+
+* **Per-feature effects** (controlled logit, Δ win rate, BH-FDR) use *all* labeled rows,
+  train and val. This is not leakage: the SAE was trained on response-embedding differences
+  only and never saw a label, so no feature was chosen with the labels it is tested on, and
+  using every labeled pair gives the tightest intervals.
+* **Predictive models** (controls only, embedding probe, all SAE features, controlled-Lasso
+  subsets) are fitted on train-split labeled rows (Lasso selection included) and scored by
+  ROC-AUC on val-split labeled rows, with a percentile bootstrap CI over val rows.
+
+Only rows with label 0 or 1 count; null labels (ties, "other") are excluded here.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+from threadpoolctl import threadpool_limits
+from tqdm.auto import tqdm
+
+from prefscope.analyze.auc import bootstrap_aucs, roc_auc
+from prefscope.analyze.fdr import bh_fdr
+from prefscope.analyze.lasso import LassoSubset, lasso_subsets
+from prefscope.analyze.logit import controlled_logit
+from prefscope.analyze.probe import ProbeConfig, fit_probe
+from prefscope.analyze.winrate import prevalence, win_rates
+from prefscope.errors import InputError
+from prefscope.io import write_json, write_parquet
+
+log = logging.getLogger("prefscope.analyze")
+
+
+@dataclass(frozen=True)
+class AnalyzeSettings:
+    """Every setting that changes the outputs (the rule's ``params``)."""
+
+    controls: tuple[str, ...] = ("length_delta",)
+    lasso_top_k: tuple[int, ...] = (5, 10)
+    n_bootstrap: int = 1000
+    fdr_q: float = 0.05
+    seed: int = 0
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> AnalyzeSettings:
+        s = cls(
+            controls=tuple(str(c) for c in params.get("controls", cls.controls)),
+            lasso_top_k=tuple(int(k) for k in params.get("lasso_top_k", cls.lasso_top_k)),
+            n_bootstrap=int(params.get("n_bootstrap", cls.n_bootstrap)),
+            fdr_q=float(params.get("fdr_q", cls.fdr_q)),
+            seed=int(params.get("seed", cls.seed)),
+        )
+        if any(k < 1 for k in s.lasso_top_k):
+            raise InputError("lasso_top_k values must be >= 1", column="lasso_top_k")
+        if s.n_bootstrap < 0:
+            raise InputError("n_bootstrap must be >= 0", column="n_bootstrap")
+        if not 0 < s.fdr_q < 1:
+            raise InputError("fdr_q must lie in (0, 1)", column="fdr_q")
+        return s
+
+
+@dataclass(frozen=True)
+class AnalysisData:
+    """Validated inputs, row-aligned with pairs.parquet; boolean masks select rows."""
+
+    y: np.ndarray  # int8 labels, -1 where not 0/1
+    labeled: np.ndarray  # bool
+    train: np.ndarray  # bool
+    controls: np.ndarray  # [N, c] float64 (constant ones already dropped)
+    control_names: list[str]
+    dropped_controls: list[str]
+    codes: np.ndarray  # [N, M]
+    deltas: np.ndarray | None  # [N, d]
+
+
+# ---------------------------------------------------------------------------- inputs
+
+
+def _load_matrix(path: str | Path, n_rows: int, name: str) -> np.ndarray:
+    arr = np.load(path, mmap_mode="r", allow_pickle=False)
+    if arr.ndim != 2 or arr.shape[0] != n_rows:
+        raise InputError(
+            f"{name} has shape {arr.shape}, expected ({n_rows}, ...) to match pairs", file=str(path)
+        )
+    arr = np.asarray(arr)
+    bad = ~np.isfinite(arr).all(axis=1)
+    if bad.any():
+        raise InputError(f"{name} has NaN/inf values", file=str(path), row=int(bad.argmax()) + 1)
+    return arr
+
+
+def _control_matrix(pairs: pl.DataFrame, names: tuple[str, ...], source: str) -> np.ndarray:
+    cols = []
+    for name in names:
+        if name not in pairs.columns:
+            raise InputError("control column not found in pairs", file=source, column=name)
+        col = pairs.get_column(name)
+        if not col.dtype.is_numeric():
+            raise InputError(f"control must be numeric, got {col.dtype}", file=source, column=name)
+        values = col.cast(pl.Float64).to_numpy()
+        missing = ~np.isfinite(values)
+        if missing.any():
+            raise InputError(
+                f"control has {int(missing.sum())} missing/non-finite value(s)",
+                file=source,
+                row=int(missing.argmax()) + 1,
+                column=name,
+            )
+        cols.append(values)
+    return np.column_stack(cols) if cols else np.empty((pairs.height, 0))
+
+
+def _varying(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Columns of x that are not constant over ``rows``."""
+    sub = x[rows]
+    if sub.shape[0] == 0:
+        return np.zeros(x.shape[1], dtype=bool)
+    return sub.max(axis=0) > sub.min(axis=0)
+
+
+def load_inputs(inputs: dict[str, Any], settings: AnalyzeSettings) -> AnalysisData:
+    source = str(inputs["pairs"])
+    pairs = pl.read_parquet(source)
+    for col in ("label", "split"):
+        if col not in pairs.columns:
+            raise InputError("required column missing", file=source, column=col)
+    label = pairs.get_column("label").cast(pl.Int8, strict=False)
+    labeled = label.is_in([0, 1]).fill_null(False).to_numpy()
+    y = np.where(labeled, label.fill_null(-1).to_numpy(), -1).astype(np.int8)
+    split = pairs.get_column("split").to_numpy()
+    bad_split = ~np.isin(split, ["train", "val"])
+    if bad_split.any():
+        raise InputError(
+            f"split must be 'train' or 'val', got {split[bad_split.argmax()]!r}",
+            file=source,
+            row=int(bad_split.argmax()) + 1,
+            column="split",
+        )
+    controls = _control_matrix(pairs, settings.controls, source)
+    keep = _varying(controls, labeled)
+    dropped = [n for n, k in zip(settings.controls, keep, strict=True) if not k]
+    if dropped:
+        log.warning("dropping control(s) constant over the labeled rows: %s", ", ".join(dropped))
+    codes = _load_matrix(inputs["codes"], pairs.height, "SAE codes")
+    deltas = (
+        _load_matrix(inputs["deltas"], pairs.height, "embedding deltas")
+        if inputs.get("deltas")
+        else None
+    )
+    return AnalysisData(
+        y=y,
+        labeled=labeled,
+        train=split == "train",
+        controls=controls[:, keep],
+        control_names=[n for n, k in zip(settings.controls, keep, strict=True) if k],
+        dropped_controls=dropped,
+        codes=codes,
+        deltas=deltas,
+    )
+
+
+# ---------------------------------------------------------------------------- per feature
+
+
+def feature_table(data: AnalysisData, fdr_q: float) -> pl.DataFrame:
+    """One row per SAE feature: controlled logit, BH q, Δ win rate, prevalence."""
+    rows = data.labeled
+    y = data.y[rows].astype(np.float64)
+    z = data.codes[rows]
+    m = z.shape[1]
+    log.info("controlled logit for %d features on %d labeled rows", m, y.size)
+    fit = controlled_logit(y, z, data.controls[rows])
+    q = bh_fdr(fit.p)
+    wins = win_rates(y, z)
+    return pl.DataFrame(
+        {
+            "feature": np.arange(m, dtype=np.int64),
+            "coef": fit.coef,
+            "se": fit.se,
+            "z": fit.z,
+            "p": fit.p,
+            "ci_low": fit.ci_low,
+            "ci_high": fit.ci_high,
+            "q": q,
+            "significant": np.nan_to_num(q, nan=1.0) < fdr_q,
+            "status": fit.status,
+            "win_rate": wins.win_rate,
+            "delta_win_rate": wins.delta_win_rate,
+            "win_p": wins.p,
+            "n_active": wins.n_active,
+            "prevalence": prevalence(data.codes),
+            "n": np.full(m, fit.n, dtype=np.int64),
+        }
+    ).with_columns(pl.col(pl.Float64).fill_nan(None))
+
+
+# ---------------------------------------------------------------------------- models
+
+
+def _model_specs(
+    data: AnalysisData, lasso: dict[int, LassoSubset]
+) -> dict[str, tuple[np.ndarray | None, list[int] | None]]:
+    """name -> (matrix appended to the controls, its columns or None for all)."""
+    specs: dict[str, tuple[np.ndarray | None, list[int] | None]] = {"controls": (None, None)}
+    if data.deltas is not None:
+        specs["embedding"] = (data.deltas, None)
+    specs["sae_all"] = (data.codes, None)
+    for k, subset in lasso.items():
+        specs[f"sae_lasso_top{k}"] = (data.codes, subset.features)
+    return specs
+
+
+def _design(
+    data: AnalysisData, rows: np.ndarray, extra: np.ndarray | None, cols: list[int] | None
+) -> np.ndarray:
+    """[controls | extra columns] for the selected rows only (never the full N x M copy)."""
+    blocks = [data.controls[rows]]
+    if extra is not None:
+        sub = extra[rows]
+        blocks.append(sub if cols is None else sub[:, cols])
+    return np.hstack(blocks).astype(np.float64, copy=False)
+
+
+def auc_table(
+    data: AnalysisData, settings: AnalyzeSettings, config: ProbeConfig
+) -> tuple[dict[str, Any], dict[int, LassoSubset], list[str]]:
+    """Fit every model on train labeled rows; AUC with bootstrap CI on val labeled rows."""
+    tr = data.labeled & data.train
+    va = data.labeled & ~data.train
+    y_tr, y_va = data.y[tr], data.y[va]
+    if np.unique(y_tr).size < 2:
+        log.warning("train split: %d labeled rows, not both classes: no models fitted", y_tr.size)
+        return {}, {}, []
+    lasso_controls = _varying(data.controls, tr)
+    log.info("controlled lasso for k in %s on %d train rows", list(settings.lasso_top_k), tr.sum())
+    lasso = lasso_subsets(
+        y_tr, data.codes[tr], data.controls[tr][:, lasso_controls], list(settings.lasso_top_k)
+    )
+    lasso_control_names = [n for n, k in zip(data.control_names, lasso_controls, strict=True) if k]
+    scores_va: dict[str, np.ndarray] = {}
+    table: dict[str, Any] = {}
+    specs = _model_specs(data, lasso)
+    for name, (extra, cols) in tqdm(specs.items(), desc="probes", unit="model"):
+        x_tr = _design(data, tr, extra, cols)
+        probe = fit_probe(x_tr, y_tr, config, settings.seed)
+        scores_va[name] = probe.score(_design(data, va, extra, cols))
+        n_ctrl = data.controls.shape[1]
+        table[name] = {
+            "train_auc": roc_auc(y_tr, probe.score(x_tr)),
+            "n_features": x_tr.shape[1] - n_ctrl,
+            "n_train": int(y_tr.size),
+            "n_val": int(y_va.size),
+            "C": probe.c,
+        }
+        log.info(
+            "%s: %d columns, C=%g, train AUC %.3f",
+            name,
+            x_tr.shape[1],
+            probe.c,
+            table[name]["train_auc"],
+        )
+    if np.unique(y_va).size < 2:
+        log.warning("val split: %d labeled rows, not both classes: val AUCs are NaN", y_va.size)
+    est = bootstrap_aucs(y_va, scores_va, settings.n_bootstrap, settings.seed)
+    base = est["controls"].samples
+    for name, e in est.items():
+        gain = e.samples - base
+        finite = gain[np.isfinite(gain)]
+        lo, hi = np.quantile(finite, [0.025, 0.975]) if finite.size else (np.nan, np.nan)
+        table[name].update(
+            val_auc=e.auc,
+            ci_low=e.ci_low,
+            ci_high=e.ci_high,
+            gain_over_controls={
+                "val_auc": e.auc - est["controls"].auc,
+                "ci_low": float(lo),
+                "ci_high": float(hi),
+            },
+        )
+    return table, lasso, lasso_control_names
+
+
+# ---------------------------------------------------------------------------- stage
+
+
+def analyze(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
+    """Write ``features`` (per-feature label statistics) and ``summary`` (AUCs, Lasso)."""
+    settings = AnalyzeSettings.from_params(params)
+    config = ProbeConfig()
+    with threadpool_limits(max(1, int(threads))):
+        data = load_inputs(inputs, settings)
+        n_lab = int(data.labeled.sum())
+        if n_lab == 0 or np.unique(data.y[data.labeled]).size < 2:
+            raise InputError(
+                f"need labeled rows of both classes (label 0 and 1), found {n_lab} labeled",
+                file=str(inputs["pairs"]),
+                column="label",
+            )
+        features = feature_table(data, settings.fdr_q)
+        aucs, lasso, lasso_controls = auc_table(data, settings, config)
+
+    n_sig = int(features.get_column("significant").sum())
+    log.info("%d of %d features significant at q < %g", n_sig, features.height, settings.fdr_q)
+    summary = {
+        "n_rows": int(data.y.size),
+        "n_labeled": n_lab,
+        "n_labeled_train": int((data.labeled & data.train).sum()),
+        "n_labeled_val": int((data.labeled & ~data.train).sum()),
+        "n_features": int(data.codes.shape[1]),
+        "controls": data.control_names,
+        "dropped_controls": data.dropped_controls,
+        "n_significant": n_sig,
+        "status_counts": dict(features.get_column("status").value_counts().iter_rows()),
+        "auc": aucs,
+        "lasso": {
+            str(k): {
+                "features": s.features,
+                "coefs": s.coefs,
+                "control_coefs": dict(zip(lasso_controls, s.control_coefs, strict=True)),
+                "n_selected": len(s.features),
+                "exact": s.exact,
+                "lambda": s.lam,
+            }
+            for k, s in lasso.items()
+        },
+        "settings": {
+            **vars(settings),
+            "probe": {"Cs": list(config.cs), "folds": config.folds, "penalty": "l2"},
+            "effects_on": "all labeled rows",
+            "auc_on": "val labeled rows; models fitted on train labeled rows",
+        },
+    }
+    write_parquet(outputs["features"], features)
+    write_json(outputs["summary"], summary)
