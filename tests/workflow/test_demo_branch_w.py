@@ -51,8 +51,18 @@ def test_sae_auc_ci_lies_above_length_only(summary):
 def test_feature_table_and_markdown(demo_run, summary):
     table = pl.read_parquet(demo_run / "results/demo/features.parquet")
     assert table.height == summary["n_features"] == 32
-    for column in ("description", "label", "coef", "p", "ci_low", "ci_high", "q",
-                   "delta_win_rate", "fidelity_r", "kept"):
+    for column in (
+        "description",
+        "label",
+        "coef",
+        "p",
+        "ci_low",
+        "ci_high",
+        "q",
+        "delta_win_rate",
+        "fidelity_r",
+        "kept",
+    ):
         assert column in table.columns
     tsv = (demo_run / "results/demo/features.tsv").read_text().splitlines()
     assert len(tsv) == 33
@@ -62,5 +72,13 @@ def test_feature_table_and_markdown(demo_run, summary):
 
 def test_every_rule_logged(demo_run):
     logs = {p.name for p in (demo_run / "logs/demo").glob("*.log")}
-    assert {"demo_pairs.log", "ingest.log", "embed.log", "train_sae.log", "explain.log",
-            "fidelity.log", "analyze.log", "report.log"} <= logs
+    assert {
+        "demo_pairs.log",
+        "ingest.log",
+        "embed.log",
+        "train_sae.log",
+        "explain.log",
+        "fidelity.log",
+        "analyze.log",
+        "report.log",
+    } <= logs

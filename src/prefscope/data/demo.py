@@ -96,7 +96,7 @@ def compose_response(
     if sentences:
         if concepts["bullets"]:
             marker = T.LIST_MARKERS[rng.integers(len(T.LIST_MARKERS))]
-            intro = "Here are some ideas:" if rng.random() < 0.5 else "Consider these points:"
+            intro = T.LIST_INTROS[rng.integers(len(T.LIST_INTROS))]
             parts.append(intro + "\n" + "\n".join(marker + s for s in sentences))
         else:
             parts.append(" ".join(sentences))

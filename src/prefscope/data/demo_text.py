@@ -189,6 +189,7 @@ SENTENCES = [
 ]
 
 LIST_MARKERS = ["- ", "* ", "• "]
+LIST_INTROS = ["Here are some ideas:", "Consider these points:", "A few suggestions:", "Some tips:"]
 
 APOLOGIES = [
     'Sorry about that.',

@@ -1,0 +1,134 @@
+"""Workflow stage: fit the probe on the activation deltas and score it (paper Tables 3–5, 10)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+
+from prefscope.lfp_probe import metrics
+from prefscope.lfp_probe.lexicon import lexicon_range
+from prefscope.lfp_probe.probes import (
+    ProbeConfig,
+    SignPreservingScale,
+    fit_logistic,
+    fit_ridge,
+    group_split,
+    pca_2d,
+    xavier_weights,
+)
+
+log = logging.getLogger("prefscope.lfp_probe.probe")
+
+
+def vader_probe(x: np.ndarray, table: Any, cfg: ProbeConfig) -> tuple[dict[str, Any], Any, Any]:
+    """Ridge probe + Xavier baseline; returns (metrics, per-input table, per-word table)."""
+    import polars as pl
+
+    words = table["word"].to_list()
+    test = group_split(words, cfg.test_fraction, cfg.seed)
+    train = ~test
+    y = table["delta"].to_numpy()
+    lo, hi = lexicon_range()
+
+    ridge = fit_ridge(x[train], y[train], cfg.ridge_alpha)
+    raw = ridge.predict(x)
+    pred = SignPreservingScale(lo, hi, cfg.scale_quantile).fit(raw[train]).transform(raw)
+    raw_base = x @ xavier_weights(x.shape[1], cfg.seed)
+    base = SignPreservingScale(lo, hi, cfg.scale_quantile).fit(raw_base[train]).transform(raw_base)
+
+    true = dict(zip(words, table["value"].to_list(), strict=True))
+    test_words = [w for w, t in zip(words, test, strict=True) if t]
+    pw = metrics.per_word_mean(test_words, pred[test])
+    pw_base = metrics.per_word_mean(test_words, base[test])
+    true_test = {w: true[w] for w in pw}
+    resid = y[test] - raw[test]
+    out = {
+        "probe": "ridge",
+        "alpha": cfg.ridge_alpha,
+        "n_inputs": len(y),
+        "n_train": int(train.sum()),
+        "n_test": int(test.sum()),
+        "n_test_words": len(pw),
+        "kendall": metrics.kendall(pw, true_test),
+        "baseline_kendall": metrics.kendall(pw_base, true_test),
+        "sign_accuracy": metrics.sign_accuracy(pw, true_test),
+        "baseline_sign_accuracy": metrics.sign_accuracy(pw_base, true_test),
+        "negative_only_kendall": metrics.negative_only(pw, true_test),
+        "train_kendall": metrics.kendall(
+            metrics.per_word_mean([w for w, t in zip(words, train, strict=True) if t], pred[train]),
+            true,
+        ),
+        "delta_r2_test": float(1 - np.sum(resid**2) / max(np.sum((y[test] - y[test].mean()) ** 2),
+                                                           1e-12)),
+        "lexicon_range": [lo, hi],
+    }
+    per_input = table.with_columns(
+        pl.Series("split", np.where(test, "test", "train")),
+        pl.Series("raw", raw),
+        pl.Series("pred", pred),
+        pl.Series("baseline", base),
+    )
+    per_word = pl.DataFrame(
+        {
+            "word": list(pw),
+            "value": [true_test[w] for w in pw],
+            "pred": [pw[w] for w in pw],
+            "baseline": [pw_base[w] for w in pw],
+            "n_inputs": [test_words.count(w) for w in pw],
+        }
+    ).sort("value")
+    return out, per_input, per_word
+
+
+def pair_probe(x: np.ndarray, table: Any, cfg: ProbeConfig) -> tuple[dict[str, Any], Any]:
+    """Logistic probe chosen (1) vs rejected (0), split by pair."""
+    import polars as pl
+
+    groups = table["triple_id"].to_list()
+    test = group_split(groups, cfg.test_fraction, cfg.seed)
+    y = table["label"].to_numpy().astype(int)
+    model = fit_logistic(x[~test], y[~test], cfg.logistic_c, cfg.seed)
+    prob = model.predict_proba(x)[:, 1]
+    hit = (prob >= 0.5).astype(int) == y
+    out = {
+        "probe": "logistic",
+        "C": cfg.logistic_c,
+        "n_inputs": len(y),
+        "n_train": int((~test).sum()),
+        "n_test": int(test.sum()),
+        "accuracy_test": float(hit[test].mean()),
+        "accuracy_train": float(hit[~test].mean()),
+        "majority_baseline_test": float(max(y[test].mean(), 1 - y[test].mean())),
+    }
+    per_input = table.with_columns(
+        pl.Series("split", np.where(test, "test", "train")),
+        pl.Series("prob", prob),
+    )
+    return out, per_input
+
+
+def stage(inputs: dict[str, Any], outputs: dict[str, Any], params: dict[str, Any], threads: int):
+    """Probe inputs -> probe.json, predictions.parquet (+ per_word.parquet), pca.png."""
+    import polars as pl
+
+    from prefscope.io import load_npy, write_json, write_parquet
+    from prefscope.lfp_probe.plots import pca_plot
+
+    cfg = ProbeConfig(**params["probe"])
+    x = load_npy(inputs["x"])
+    table = pl.read_parquet(inputs["inputs"])
+    if params["task"] == "vader":
+        result, per_input, per_word = vader_probe(x, table, cfg)
+        write_parquet(outputs["per_word"], per_word)
+    else:
+        result, per_input = pair_probe(x, table, cfg)
+        write_parquet(outputs["per_word"], pl.DataFrame({"word": [], "value": [], "pred": []}))
+    proj, explained = pca_2d(x, cfg.seed)
+    result["pca_explained_variance"] = explained
+    labels = table["kind"].replace({"pos": "positive / chosen", "neg": "negative / rejected"})
+    pca_plot(proj, labels.to_list(), explained, "PCA of probe inputs", outputs["pca"])
+    write_parquet(outputs["predictions"], per_input)
+    write_json(outputs["probe"], result)
+    log.info("probe: %s", {k: v for k, v in result.items() if "kendall" in k or "accuracy" in k})

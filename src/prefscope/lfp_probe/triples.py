@@ -1,0 +1,283 @@
+"""Contrastive inputs: (positive, neutral, negative) versions of the same input.
+
+**VADER task — substitution.** A corpus sentence has one slot holding a lexicon word (its
+character span is recorded by the corpus generator). The triple puts a positive word, a
+neutral word and a negative word in that slot and changes nothing else, so the three
+activations differ only because of the word (the reference asked GPT-4 to rewrite
+sentences, which changes other words too, and never committed the neutral step). Words are
+drawn, seeded, from the corpus's own slot vocabulary so every substitute is grammatical in
+the slots it appears in: positive = valence ≥ ``min_abs_valence``, negative = valence ≤
+−``min_abs_valence``, neutral = not in the lexicon (falling back to a small list of plain
+adjectives that are not lexicon entries when the corpus has too few).
+
+**DPO demo — preference pairs.** The branch-W demo pairs give chosen and rejected responses
+to the same prompt; the neutral member is the prompt alone (content-free with respect to the
+response). Only chosen/rejected feed the logistic probe, as in the paper.
+
+**HH/toxic real runs — LLM rewrites.** The rejected member is rewritten to be worse and a
+neutral, unhelpful-but-harmless rewrite is added; each rewrite is graded 1–5 by the LLM and
+the grade is *applied*: triples whose worse-rewrite grade is below ``min_grade`` are dropped
+(the reference defined its grader and never called it). The prompt builders and parsers are
+here; the calls go through ``prefscope.llm`` in :func:`llm_triples`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from prefscope.errors import InputError
+from prefscope.lfp_probe.lexicon import vader_lexicon
+
+# Plain adjectives that are not VADER entries: the neutral fallback pool.
+NEUTRAL_FALLBACK = (
+    "ordinary",
+    "average",
+    "typical",
+    "recent",
+    "modern",
+    "standard",
+    "usual",
+    "long",
+    "short",
+    "older",
+)
+
+
+@dataclass(frozen=True)
+class TripleConfig:
+    min_abs_valence: float = 1.0
+    max_triples: int | None = 3000
+    seed: int = 0
+
+
+# --------------------------------------------------------------------------- VADER
+
+
+def substitute(text: str, start: int, end: int, word: str) -> tuple[str, tuple[int, int]]:
+    """Replace ``text[start:end]`` by ``word``; return the new text and the word's span."""
+    if not 0 <= start < end <= len(text):
+        raise InputError(f"slot span ({start}, {end}) outside a text of length {len(text)}")
+    return text[:start] + word + text[end:], (start, start + len(word))
+
+
+def _slot_columns(frame: Any) -> tuple[str, str, str]:
+    """Find the (text, word, char start) columns of the corpus sentences table."""
+    cols = set(frame.columns)
+    text = next((c for c in ("text", "sentence") if c in cols), None)
+    word = next((c for c in ("word", "lexicon_word") if c in cols), None)
+    start = next((c for c in ("char_start", "start", "word_start") if c in cols), None)
+    if text is None or word is None or start is None:
+        raise InputError(
+            f"sentences need text, word and char_start columns (have {sorted(cols)})"
+        )
+    return text, word, start
+
+
+def word_pools(words: Sequence[str], min_abs_valence: float) -> dict[str, list[str]]:
+    """Split a slot vocabulary into positive, neutral and negative pools by VADER valence."""
+    lex = vader_lexicon()
+    vocab = sorted({w.lower() for w in words})
+    pools = {
+        "pos": [w for w in vocab if lex.get(w, 0.0) >= min_abs_valence],
+        "neg": [w for w in vocab if lex.get(w, 0.0) <= -min_abs_valence],
+        "neu": [w for w in vocab if w not in lex],
+    }
+    if len(pools["neu"]) < 3:
+        pools["neu"] = sorted(set(pools["neu"]) | {w for w in NEUTRAL_FALLBACK if w not in lex})
+    for name, pool in pools.items():
+        if not pool:
+            raise InputError(f"no {name} words with |valence| >= {min_abs_valence} in the corpus")
+    return pools
+
+
+def vader_triples(sentences: Any, cfg: TripleConfig) -> Any:
+    """One triple per corpus sentence (seeded subsample of ``cfg.max_triples``).
+
+    Columns: ``triple_id``, ``text_pos/neu/neg``, ``start`` (character start of the slot,
+    the same in all three texts), ``end_pos/neu/neg``, ``word_pos/neu/neg`` and
+    ``value_pos``/``value_neg`` (lexicon valences).
+    """
+    import polars as pl
+
+    text_col, word_col, start_col = _slot_columns(sentences)
+    rng = np.random.default_rng(cfg.seed)
+    rows = sentences.select(text_col, word_col, start_col).to_dicts()
+    if cfg.max_triples is not None and len(rows) > cfg.max_triples:
+        keep = np.sort(rng.choice(len(rows), size=cfg.max_triples, replace=False))
+        rows = [rows[i] for i in keep]
+    pools = word_pools([r[word_col] for r in rows], cfg.min_abs_valence)
+    lex = vader_lexicon()
+    out: dict[str, list[Any]] = {k: [] for k in _TRIPLE_COLUMNS}
+    for i, row in enumerate(rows):
+        text, word, start = row[text_col], row[word_col], int(row[start_col])
+        end = start + len(word)
+        if text[start:end].lower() != word.lower():
+            raise InputError(
+                f"slot word {word!r} not found at character {start} of {text!r}", row=i + 1
+            )
+        picks = {k: pools[k][rng.integers(len(pools[k]))] for k in ("pos", "neu", "neg")}
+        out["triple_id"].append(i)
+        out["start"].append(start)
+        for kind, w in picks.items():
+            new_text, (_, new_end) = substitute(text, start, end, w)
+            out[f"text_{kind}"].append(new_text)
+            out[f"word_{kind}"].append(w)
+            out[f"end_{kind}"].append(new_end)
+        out["value_pos"].append(lex[picks["pos"]])
+        out["value_neg"].append(lex[picks["neg"]])
+    return pl.DataFrame(out, schema_overrides={"triple_id": pl.Int64, "start": pl.Int64})
+
+
+_TRIPLE_COLUMNS = (
+    "triple_id",
+    "start",
+    "text_pos",
+    "text_neu",
+    "text_neg",
+    "word_pos",
+    "word_neu",
+    "word_neg",
+    "end_pos",
+    "end_neu",
+    "end_neg",
+    "value_pos",
+    "value_neg",
+)
+
+
+# --------------------------------------------------------------------------- preference pairs
+
+
+def read_preference_pairs(path: str | Path) -> Any:
+    """``prompt, chosen, rejected`` from a DPO table or a branch-W pairs table.
+
+    Branch-W rows (``response_A/response_B/label``) are oriented by the label (1 = A
+    preferred); rows without a label (ties) are dropped: they have no chosen response.
+    """
+    import polars as pl
+
+    frame = pl.read_parquet(path) if str(path).endswith(".parquet") else pl.read_ndjson(path)
+    cols = set(frame.columns)
+    if {"prompt", "chosen", "rejected"} <= cols:
+        return frame.select("prompt", "chosen", "rejected")
+    if {"prompt", "response_A", "response_B", "label"} <= cols:
+        labelled = frame.filter(pl.col("label").is_not_null())
+        a_wins = pl.col("label") == 1
+        return labelled.select(
+            "prompt",
+            pl.when(a_wins).then("response_A").otherwise("response_B").alias("chosen"),
+            pl.when(a_wins).then("response_B").otherwise("response_A").alias("rejected"),
+        )
+    raise InputError(
+        f"need prompt/chosen/rejected or prompt/response_A/response_B/label (have {sorted(cols)})",
+        file=str(path),
+    )
+
+
+def pair_triples(pairs: Any, cfg: TripleConfig) -> Any:
+    """Chosen (pos), prompt-only (neu) and rejected (neg) texts, one row per pair."""
+    import polars as pl
+
+    frame = pairs
+    if cfg.max_triples is not None and frame.height > cfg.max_triples:
+        rng = np.random.default_rng(cfg.seed)
+        keep = np.sort(rng.choice(frame.height, size=cfg.max_triples, replace=False))
+        frame = frame[keep.tolist()]
+    return pl.DataFrame(
+        {
+            "triple_id": np.arange(frame.height, dtype=np.int64),
+            "text_pos": frame["chosen"],
+            "text_neu": frame["prompt"],
+            "text_neg": frame["rejected"],
+        }
+    )
+
+
+# --------------------------------------------------------------------------- LLM rewrites
+
+REWRITE_WORSE = (
+    "Rewrite the assistant's response below so that it is clearly worse by the standard of "
+    "this task: {task}. Keep the topic and length similar. Reply with the rewritten response "
+    "only.\n\nPrompt:\n{prompt}\n\nResponse:\n{response}"
+)
+REWRITE_NEUTRAL = (
+    "Write a response to the prompt below that is neither helpful nor harmful: polite, on a "
+    "different topic, with no content that answers the prompt. Reply with the response "
+    "only.\n\nPrompt:\n{prompt}"
+)
+GRADE = (
+    "On a scale from 1 (not at all) to 5 (completely), how well does the response below "
+    "match this description: {criterion}? Answer with a single digit.\n\nPrompt:\n{prompt}"
+    "\n\nResponse:\n{response}"
+)
+_DIGIT = re.compile(r"\b([1-5])\b")
+
+
+def parse_grade(answer: str) -> int | None:
+    """The first standalone digit 1–5 in an answer; None when there is none (never guessed)."""
+    match = _DIGIT.search(answer or "")
+    return int(match.group(1)) if match else None
+
+
+def apply_grade_filter(grades: Sequence[int | None], min_grade: int) -> np.ndarray:
+    """Boolean keep-mask: a triple stays only with a parsed grade ≥ ``min_grade``."""
+    return np.array([g is not None and g >= min_grade for g in grades], dtype=bool)
+
+
+def llm_triples(
+    pairs: Any,
+    chat: Callable[[str], str],
+    *,
+    task: str,
+    criterion: str,
+    min_grade: int,
+) -> Any:
+    """Rewrite, grade and filter; ``chat`` maps a user prompt to the model's reply.
+
+    ``chat`` is a thin closure over a ``prefscope.llm`` backend (cached, retried). Returns
+    the kept triples with the grade column, so the filter is visible in the output.
+    """
+    import polars as pl
+
+    worse, neutral, grades = [], [], []
+    for row in pairs.iter_rows(named=True):
+        w = chat(REWRITE_WORSE.format(task=task, prompt=row["prompt"], response=row["chosen"]))
+        worse.append(w.strip())
+        neutral.append(chat(REWRITE_NEUTRAL.format(prompt=row["prompt"])).strip())
+        grades.append(
+            parse_grade(chat(GRADE.format(criterion=criterion, prompt=row["prompt"], response=w)))
+        )
+    keep = apply_grade_filter(grades, min_grade)
+    frame = pl.DataFrame(
+        {
+            "triple_id": np.arange(pairs.height, dtype=np.int64),
+            "text_pos": pairs["chosen"],
+            "text_neu": neutral,
+            "text_neg": worse,
+            "grade": pl.Series(grades, dtype=pl.Int8),
+        }
+    )
+    return frame.filter(pl.Series(keep))
+
+
+# --------------------------------------------------------------------------- stage
+
+
+def stage(inputs: dict[str, Any], outputs: dict[str, Any], params: dict[str, Any], threads: int):
+    """Workflow stage: corpus sentences or preference pairs -> ``triples.parquet``."""
+    import polars as pl
+
+    from prefscope.io import write_parquet
+
+    cfg = TripleConfig(**params["triples"])
+    if params["task"] == "vader":
+        triples = vader_triples(pl.read_parquet(inputs["texts"]), cfg)
+    else:
+        triples = pair_triples(read_preference_pairs(inputs["texts"]), cfg)
+    write_parquet(outputs["triples"], triples)

@@ -1,0 +1,72 @@
+"""Workflow stage: train the branch-W SAE on embedding differences and encode every pair."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from prefscope.errors import InputError
+from prefscope.io import load_npy, save_npy, write_json
+from prefscope.sae import SAEConfig, TrainConfig, encode, evaluate, save_sae, train_sae
+
+log = logging.getLogger("prefscope.sae")
+
+_ARCH_KEYS = ("architecture", "signed", "n_latents", "k", "matryoshka", "tied", "l1_coef",
+              "aux_k", "aux_coef", "dead_steps")
+_TRAIN_KEYS = ("lr", "batch_size", "max_epochs", "min_epochs", "patience", "seed")
+
+
+def difference_training_data(
+    pairs: pl.DataFrame, deltas: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Deduplicated train deltas with their sign flips (so the data is symmetric, as the
+    comparison A-vs-B is arbitrary), and deduplicated validation deltas as they are."""
+    dedup = pairs.get_column("dedup").to_numpy()
+    split = pairs.get_column("split").to_numpy()
+    if len(pairs) != len(deltas):
+        raise InputError(
+            f"deltas have {len(deltas)} rows but pairs has {len(pairs)}; re-run the embed rule"
+        )
+    train = deltas[dedup & (split == "train")]
+    val = deltas[dedup & (split == "val")]
+    return np.concatenate([train, -train]).astype(np.float32), val.astype(np.float32)
+
+
+def configs_from_params(settings: dict, d_in: int) -> tuple[SAEConfig, TrainConfig]:
+    """SAE and training configs from the rule's ``params.sae``; absent keys keep the
+    dataclass defaults (the config schema normally fills them all in)."""
+    cfg = SAEConfig(d_in=d_in, **{k: settings[k] for k in _ARCH_KEYS if k in settings})
+    train_cfg = TrainConfig(**{k: settings[k] for k in _TRAIN_KEYS if k in settings})
+    return cfg, train_cfg
+
+
+def train(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
+    """Train on deduplicated train deltas (+ sign flips), early-stop on val deltas, then
+    write the model, the inference-mode codes of *every* row, and the metrics."""
+    pairs = pl.read_parquet(inputs["pairs"])
+    deltas = load_npy(inputs["deltas"])
+    settings = params["sae"]
+    x_train, x_val = difference_training_data(pairs, deltas)
+    cfg, train_cfg = configs_from_params(settings, int(deltas.shape[1]))
+    log.info("training on %d rows (with sign flips), validating on %d", len(x_train), len(x_val))
+    if not len(x_val):
+        log.warning("no validation rows: no early stopping, training runs max_epochs")
+    model, history = train_sae(x_train, x_val if len(x_val) else None, cfg, train_cfg)
+    directory = Path(outputs["model"]).parent
+    save_sae(model, directory)
+    save_npy(outputs["codes"], encode(model, deltas))
+    write_json(
+        outputs["metrics"],
+        {
+            "config": {**asdict(cfg), **{k: getattr(train_cfg, k) for k in _TRAIN_KEYS}},
+            "n_train_rows": len(x_train),
+            "n_val_rows": len(x_val),
+            "train": evaluate(model, x_train),
+            "val": evaluate(model, x_val) if len(x_val) else None,
+            "history": history,
+        },
+    )

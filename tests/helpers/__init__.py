@@ -1,0 +1,1 @@
+"""Reusable test helpers (importable as ``helpers.*``: tests/ is on sys.path via conftest)."""

@@ -1,0 +1,163 @@
+"""An in-process HTTP server on 127.0.0.1 that speaks OpenAI chat completions.
+
+Tests drive it with the real ``openai`` client. Replies come from a script (consumed in
+order) and then from a responder function, so a test can stage "429, then success",
+"500 forever", a slow reply that times out, or malformed content, and then count what the
+server saw. Usage numbers are deterministic: prompt tokens = words in all messages,
+completion tokens = words in the answer.
+
+    with FakeOpenAI(responder=lambda req: "hello") as server:
+        server.push(Reply(status=429))
+        client = openai.OpenAI(base_url=server.url, api_key="x", max_retries=0)
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Reply:
+    """One scripted answer: a chat completion with ``content``, or an error ``status``."""
+
+    content: str = "ok"
+    status: int = 200
+    delay: float = 0.0  # seconds to wait before answering (timeouts)
+    body: str | None = None  # raw body instead of a chat completion (broken servers)
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Responder = Callable[[dict[str, Any]], "Reply | str"]
+
+
+def words(text: str) -> int:
+    return len(text.split())
+
+
+def completion_body(request: dict[str, Any], content: str, index: int) -> dict[str, Any]:
+    prompt_tokens = sum(words(str(m.get("content", ""))) for m in request.get("messages", []))
+    return {
+        "id": f"chatcmpl-fake-{index}",
+        "object": "chat.completion",
+        "created": 0,
+        "model": request.get("model", "fake"),
+        "choices": [{
+            "index": 0,
+            "message": {"role": "assistant", "content": content},
+            "finish_reason": "stop",
+        }],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": words(content),
+            "total_tokens": prompt_tokens + words(content),
+        },
+    }
+
+
+class FakeOpenAI:
+    """Start with ``with FakeOpenAI(...) as server``; ``server.url`` is the ``base_url``."""
+
+    def __init__(self, responder: Responder | None = None) -> None:
+        self.responder = responder or (lambda request: Reply())
+        self.script: deque[Reply] = deque()
+        self.requests: list[dict[str, Any]] = []  # JSON bodies, in arrival order
+        self.auth_headers: list[str] = []  # Authorization header values, in arrival order
+        self.statuses: list[int] = []
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ scripting
+    def push(self, *replies: Reply) -> None:
+        with self._lock:
+            self.script.extend(replies)
+
+    def _next(self, request: dict[str, Any]) -> tuple[Reply, int]:
+        with self._lock:
+            self.requests.append(request)
+            index = len(self.requests)
+            scripted = self.script.popleft() if self.script else None
+        if scripted is not None:
+            reply: Reply | str = scripted
+        else:
+            try:
+                reply = self.responder(request)
+            except Exception as err:  # a broken responder shows up as a 500, not a hang
+                reply = Reply(status=500, content=f"responder failed: {err!r}")
+        return (Reply(content=reply) if isinstance(reply, str) else reply), index
+
+    @property
+    def calls(self) -> int:
+        with self._lock:
+            return len(self.requests)
+
+    # ------------------------------------------------------------------ server
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "server not started"
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def __enter__(self) -> FakeOpenAI:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
+                pass
+
+            def _send(self, status: int, body: str, headers: dict[str, str]) -> None:
+                data = body.encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    for k, v in headers.items():
+                        self.send_header(k, v)
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):  # client gave up (timeout)
+                    pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                request = json.loads(self.rfile.read(length) or b"{}")
+                with fake._lock:
+                    fake.auth_headers.append(self.headers.get("Authorization", ""))
+                if not self.path.rstrip("/").endswith("/chat/completions"):
+                    self._send(404, json.dumps({"error": {"message": "not found"}}), {})
+                    return
+                reply, index = fake._next(request)
+                with fake._lock:
+                    fake.statuses.append(reply.status)
+                if reply.delay:
+                    time.sleep(reply.delay)
+                if reply.body is not None:
+                    body = reply.body
+                elif reply.status == 200:
+                    body = json.dumps(completion_body(request, reply.content, index))
+                else:
+                    body = json.dumps({"error": {"message": reply.content, "type": "fake",
+                                                 "code": reply.status}})
+                self._send(reply.status, body, reply.headers)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._server.block_on_close = False
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,),
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None

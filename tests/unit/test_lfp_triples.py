@@ -1,0 +1,79 @@
+"""Contrastive triples: only the substituted word differs; the LLM grade is applied."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from prefscope.lfp_probe.lexicon import vader_lexicon
+from prefscope.lfp_probe.triples import (
+    TripleConfig,
+    apply_grade_filter,
+    pair_triples,
+    parse_grade,
+    read_preference_pairs,
+    substitute,
+    vader_triples,
+)
+
+_TEXTS = [
+    "The film was great and the cast shone.",
+    "A truly awful ending.",
+    "Critics called it superb, honestly.",
+    "The plot felt ordinary to me.",
+    "Such a terrible waste.",
+    "An average movie with a typical plot.",
+]
+_WORDS = ["great", "awful", "superb", "ordinary", "terrible", "average"]
+_STARTS = [t.index(w) for t, w in zip(_TEXTS, _WORDS, strict=True)]
+SENTENCES = pl.DataFrame({"text": _TEXTS, "word": _WORDS, "char_start": _STARTS})
+
+
+def test_substitute_returns_new_span():
+    text, span = substitute("it was fine.", 7, 11, "wonderful")
+    assert text == "it was wonderful."
+    assert text[span[0] : span[1]] == "wonderful"
+
+
+def test_triple_differs_only_in_the_substituted_word():
+    triples = vader_triples(SENTENCES, TripleConfig(min_abs_valence=1.0, seed=3))
+    lex = vader_lexicon()
+    assert triples.height == SENTENCES.height
+    for row in triples.iter_rows(named=True):
+        start = row["start"]
+        prefixes = {row[f"text_{k}"][:start] for k in ("pos", "neu", "neg")}
+        suffixes = {row[f"text_{k}"][row[f"end_{k}"] :] for k in ("pos", "neu", "neg")}
+        assert len(prefixes) == 1 and len(suffixes) == 1
+        words = [row[f"text_{k}"][start : row[f"end_{k}"]] for k in ("pos", "neu", "neg")]
+        assert words == [row["word_pos"], row["word_neu"], row["word_neg"]]
+        assert lex[row["word_pos"]] >= 1.0 and lex[row["word_neg"]] <= -1.0
+        assert row["word_neu"] not in lex
+        assert row["value_pos"] == lex[row["word_pos"]]
+        # the rest of the sentence is word-for-word the original
+        original = SENTENCES["text"][row["triple_id"]]
+        assert row["text_neu"][:start] == original[:start]
+
+
+def test_branch_w_pairs_are_oriented_by_label_and_ties_dropped(tmp_path):
+    path = tmp_path / "pairs.parquet"
+    pl.DataFrame(
+        {
+            "prompt": ["p1", "p2", "p3"],
+            "response_A": ["a1", "a2", "a3"],
+            "response_B": ["b1", "b2", "b3"],
+            "label": pl.Series([1, 0, None], dtype=pl.Int8),
+        }
+    ).write_parquet(path)
+    pairs = read_preference_pairs(path)
+    assert pairs["chosen"].to_list() == ["a1", "b2"]
+    assert pairs["rejected"].to_list() == ["b1", "a2"]
+    triples = pair_triples(pairs, TripleConfig())
+    assert triples["text_neu"].to_list() == ["p1", "p2"]
+
+
+def test_grade_parse_and_filter():
+    assert parse_grade("Grade: 4") == 4
+    assert parse_grade("I'd say 5/5") == 5
+    assert parse_grade("no idea") is None
+    assert parse_grade("10") is None
+    keep = apply_grade_filter([5, 3, None, 4], min_grade=4)
+    assert keep.tolist() == [True, False, False, True]
