@@ -18,6 +18,9 @@ include: "workflow/rules/sae.smk"
 include: "workflow/rules/interpret.smk"
 include: "workflow/rules/analyze.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/rlhf.smk"
+include: "workflow/rules/harvest.smk"
+include: "workflow/rules/lfp_probe.smk"
 
 
 rule all:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import socket
 import sys
 import traceback
 from collections.abc import Callable
@@ -49,6 +51,13 @@ def run_stage(smk: Any, stage: Callable[..., None]) -> None:
         set_threads(int(smk.threads))
         log = logging.getLogger("prefscope")
         log.info("rule %s, %d thread(s)", getattr(smk, "rule", "?"), smk.threads)
+        # Where the job ran: lets a cluster user (and the SLURM tests) check the routing.
+        log.info(
+            "placement: host=%s slurm_job_id=%s slurm_partition=%s cuda_visible_devices=%s",
+            socket.gethostname(),
+            *(os.environ.get(k, "-") for k in ("SLURM_JOB_ID", "SLURM_JOB_PARTITION")),
+            os.environ.get("CUDA_VISIBLE_DEVICES", "-"),
+        )
         try:
             stage(
                 inputs=_named(smk.input),

@@ -12,7 +12,8 @@ import yaml
 from prefscope.llm.config import BackendConfig, LLMConfig, parse_llm_config
 
 ROOT = Path(__file__).resolve().parents[2]
-SCHEMA = yaml.safe_load((ROOT / "workflow/schemas/llm.schema.yaml").read_text())
+_FULL = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
+SCHEMA = {**_FULL["properties"]["llm"], "$defs": _FULL["$defs"]}
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 
 

@@ -19,8 +19,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_demo_grpo_raises_mean_vader_reward(tmp_path):
     from snakemake.utils import validate
 
-    lfp = yaml.safe_load((ROOT / "config/config.yaml").read_text())["lfp"]
-    validate(lfp, str(ROOT / "workflow/schemas/lfp_rlhf.schema.yaml"))
+    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    validate(config, str(ROOT / "workflow/schemas/config.schema.yaml"))
+    lfp = config["lfp"]
     run = lfp["runs"]["vader"]
     corpus = {"sentences": tmp_path / "s.parquet", "prefixes": tmp_path / "p.parquet"}
     stages.corpus_stage({}, corpus, {"corpus": lfp["corpus"]}, 1)

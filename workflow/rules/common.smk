@@ -1,4 +1,7 @@
-import json
+# Config validation, wildcards and the input/param helpers every rule module uses.
+# Helpers live here (not beside the rules) so `snakemake --lint` sees rules and code apart.
+import os
+from pathlib import Path
 
 from snakemake.utils import validate
 
@@ -7,16 +10,26 @@ from prefscope.codehash import module_hash
 validate(config, schema="../schemas/config.schema.yaml")
 
 DATASETS = sorted(config["datasets"])
+RUNS = sorted(config["lfp"]["runs"])
+RL_ALGORITHMS = ("grpo", "rloo")
+
+
+def alternatives(names):
+    """A wildcard regex matching exactly ``names`` (and nothing when there are none)."""
+    return "|".join(names) if names else "__none__"
 
 
 wildcard_constraints:
-    ds="|".join(DATASETS) if DATASETS else "__none__",
+    ds=alternatives(DATASETS),
+    run=alternatives(RUNS),
+    size="small|big",
 
 
 localrules:
     all,
 
 
+# ---------------------------------------------------------------- branch W
 def ds_cfg(wildcards):
     return config["datasets"][wildcards.ds]
 
@@ -35,16 +48,143 @@ def ingest_input(wildcards):
     return {"table": source}
 
 
+def embed_cache():
+    return os.path.join(config["embed"]["cache_dir"], "embeddings.sqlite")
+
+
+def embed_gpus(wildcards):
+    """Embedding takes a GPU unless the config pins it to the CPU."""
+    return 0 if config["embed"]["device"] == "cpu" else 1
+
+
 def llm_cache():
     return config["llm"].get("cache", "results/cache/llm.sqlite")
 
 
+def interpret_params(keys):
+    return {k: config["interpret"][k] for k in keys}
+
+
+def report_inputs(wildcards):
+    ds = wildcards.ds
+    inputs = {
+        "pairs": f"results/{ds}/pairs.parquet",
+        "ingest": f"results/{ds}/ingest.json",
+        "embed_meta": f"results/{ds}/embed/meta.json",
+        "sae_metrics": f"results/{ds}/sae/metrics.json",
+        "codes": f"results/{ds}/sae/codes.npy",
+        "fidelity": f"results/{ds}/interpret/fidelity.parquet",
+        "fidelity_stats": f"results/{ds}/interpret/fidelity.json",
+        "analysis": f"results/{ds}/analysis/features.parquet",
+        "analysis_summary": f"results/{ds}/analysis/summary.json",
+    }
+    if is_demo(ds):
+        inputs["truth"] = f"results/{ds}/truth/truth.json"
+        inputs["concepts"] = f"results/{ds}/truth/concepts.parquet"
+    return inputs
+
+
+def attempt_scaled(base):
+    """A resource callable that grows with the attempt, so a retry gets more."""
+    return lambda wildcards, attempt: base * attempt
+
+
+# ---------------------------------------------------------------- branch L
+def lfp_run(wildcards):
+    return config["lfp"]["runs"][wildcards.run]
+
+
+def lfp_task(wildcards):
+    return lfp_run(wildcards)["task"]
+
+
+def lfp_is_rl(wildcards):
+    return lfp_run(wildcards)["algorithm"] in RL_ALGORITHMS
+
+
+def lfp_base_inputs(wildcards):
+    """tiny-neox is built from the corpus; a local base directory is tracked as an input."""
+    spec = config["lfp"]["base_model"]
+    if spec == "tiny-neox":
+        return {"sentences": "results/lfp/corpus/sentences.parquet"}
+    if Path(spec).expanduser().is_dir():
+        return {"source": spec}
+    return {}
+
+
+def lfp_preference_source(wildcards):
+    """A branch-W dataset's pairs, a local table, or nothing for hf: ids."""
+    source = lfp_run(wildcards)["preferences"]
+    if source in config["datasets"]:
+        return {"table": f"results/{source}/pairs.parquet"}
+    if source.startswith("hf:"):
+        return {}
+    return {"table": source}
+
+
+def lfp_train_inputs(wildcards):
+    inputs = {"base": "results/lfp/base"}
+    if lfp_is_rl(wildcards):
+        prefixes = lfp_run(wildcards)["prefixes"]
+        inputs["prefixes"] = (
+            "results/lfp/corpus/prefixes.parquet" if prefixes == "corpus" else prefixes
+        )
+    else:
+        inputs["preferences"] = f"results/lfp/{wildcards.run}/preferences.parquet"
+    return inputs
+
+
+def lfp_settings(kind):
+    """Only the settings of the run's own algorithm, so editing the other kind re-runs nothing."""
+
+    def get(wildcards):
+        wanted = "rl" if lfp_is_rl(wildcards) else "dpo"
+        used = kind == wanted or (kind == "eval" and wanted == "rl")
+        return lfp_run(wildcards)[kind] if used else None
+
+    return get
+
+
+def lfp_probe_texts(wildcards):
+    """Corpus sentences (VADER task) or the run's normalised preference table (DPO/HH/toxic)."""
+    if lfp_task(wildcards) == "vader":
+        return "results/lfp/corpus/sentences.parquet"
+    return f"results/lfp/{wildcards.run}/preferences.parquet"
+
+
+def lfp_validation_params():
+    validation = dict(config["lfp"]["validation"])
+    if validation["backend"] != "lexical":
+        validation["llm"] = config["llm"]
+    return validation
+
+
+def lfp_summary_inputs(wildcards):
+    base = f"results/lfp/{wildcards.run}"
+    inputs = {
+        "rlhf": f"{base}/rlhf.json",
+        "divergence": f"{base}/divergence.json",
+        "sae_small": f"{base}/sae/small",
+        "sae_big": f"{base}/sae/big",
+        "overlap": f"{base}/probe/overlap.json",
+        "probe": f"{base}/probe/probe.json",
+        "per_word": f"{base}/probe/per_word.parquet",
+        "validation": f"{base}/probe/validation.json",
+    }
+    if lfp_task(wildcards) == "vader":  # ablation needs the reward function
+        inputs["ablation"] = f"{base}/probe/ablation.json"
+        inputs["completions"] = f"{base}/probe/completions.parquet"
+    return inputs
+
+
+# ---------------------------------------------------------------- targets
 def all_outputs():
     out = []
     for ds in DATASETS:
         out += [
-            f"results/{ds}/summary.json",
-            f"results/{ds}/summary.md",
-            f"results/{ds}/features.tsv",
+            f"results/{ds}/{name}"
+            for name in ("summary.json", "summary.md", "features.tsv")
         ]
+    for run in RUNS:
+        out += [f"results/lfp/{run}/{name}" for name in ("summary.json", "summary.md")]
     return out

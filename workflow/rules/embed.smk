@@ -12,8 +12,9 @@ rule embed:
         "../../envs/cpu.yaml"
     threads: 2
     resources:
-        mem_mb=lambda wc, attempt: 4000 * attempt,
-        runtime=lambda wc, attempt: 60 * attempt,
+        gpu=embed_gpus,
+        mem_mb=attempt_scaled(4000),
+        runtime=attempt_scaled(60),
     params:
         model=config["embed"]["model"],
         revision=config["embed"]["revision"],
@@ -21,7 +22,7 @@ rule embed:
         instruction=config["embed"]["instruction"],
         batch_size=config["embed"]["batch_size"],
         device=config["embed"]["device"],
-        cache=config["embed"]["cache_dir"] + "/embeddings.sqlite",
+        cache=embed_cache(),
         code=module_hash("prefscope.embed"),
     script:
         "../scripts/embed.py"

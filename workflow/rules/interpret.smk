@@ -1,7 +1,3 @@
-def interpret_params(keys):
-    return {k: config["interpret"][k] for k in keys}
-
-
 rule explain:
     input:
         pairs="results/{ds}/pairs.parquet",

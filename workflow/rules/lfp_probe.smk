@@ -1,30 +1,32 @@
-# Branch L after the SAEs: overlap, contrastive triples, activation deltas, probe,
-# explanations + Table 7, ablation (reward-function tasks) and the per-run summary.
+# Branch L after the harvest: per-layer SAEs (small = d_model x multiple, big = 2x), overlap,
+# contrastive triples, activation deltas, probes, explanations + Table 7, ablation (reward-function
+# tasks) and the per-run summary. Logic: prefscope.lfp_probe.
 
 
-def lfp_summary_inputs(wildcards):
-    base = f"results/lfp/{wildcards.run}"
-    inputs = {
-        "rlhf": f"{base}/rlhf.json",
-        "divergence": f"{base}/divergence.json",
-        "sae_small": f"{base}/sae/small",
-        "sae_big": f"{base}/sae/big",
-        "overlap": f"{base}/probe/overlap.json",
-        "probe": f"{base}/probe/probe.json",
-        "per_word": f"{base}/probe/per_word.parquet",
-        "validation": f"{base}/probe/validation.json",
-    }
-    if lfp_task(wildcards) == "vader":
-        inputs["ablation"] = f"{base}/probe/ablation.json"
-        inputs["completions"] = f"{base}/probe/completions.parquet"
-    return inputs
-
-
-def lfp_validation_params():
-    validation = dict(config["lfp"]["validation"])
-    if validation["backend"] != "lexical":
-        validation["llm"] = config["llm"]
-    return validation
+rule lfp_sae:
+    input:
+        harvest="results/lfp/{run}/harvest",
+    output:
+        sae=directory("results/lfp/{run}/sae/{size}"),
+    log:
+        "logs/lfp/{run}/sae_{size}.log",
+    benchmark:
+        "results/benchmarks/lfp/{run}/sae_{size}.tsv"
+    conda:
+        "../../envs/gpu.yaml"
+    threads: 1
+    resources:
+        gpu=1,
+        mem_mb=attempt_scaled(8000),
+        runtime=attempt_scaled(60),
+    params:
+        size=lambda wc: wc.size,
+        sae=config["lfp"]["sae"],
+        code=module_hash(
+            "prefscope.sae", "prefscope.lfp_probe.saes", "prefscope.harvest"
+        ),
+    script:
+        "../scripts/lfp_sae.py"
 
 
 rule lfp_overlap:
@@ -36,8 +38,6 @@ rule lfp_overlap:
         overlap="results/lfp/{run}/probe/overlap.json",
     log:
         "logs/lfp/{run}/overlap.log",
-    wildcard_constraints:
-        run=LFP_RUN_RE,
     conda:
         "../../envs/cpu.yaml"
     threads: 1
@@ -55,8 +55,6 @@ rule lfp_triples:
         triples="results/lfp/{run}/probe/triples.parquet",
     log:
         "logs/lfp/{run}/triples.log",
-    wildcard_constraints:
-        run=LFP_RUN_RE,
     conda:
         "../../envs/cpu.yaml"
     threads: 1
@@ -82,15 +80,13 @@ rule lfp_deltas:
         "logs/lfp/{run}/deltas.log",
     benchmark:
         "results/benchmarks/lfp/{run}/deltas.tsv"
-    wildcard_constraints:
-        run=LFP_RUN_RE,
     conda:
         "../../envs/gpu.yaml"
     threads: 1
     resources:
         gpu=1,
-        mem_mb=lfp_gpu_mem,
-        runtime=lfp_gpu_runtime,
+        mem_mb=attempt_scaled(8000),
+        runtime=attempt_scaled(60),
     params:
         task=lfp_task,
         deltas=config["lfp"]["deltas"],
@@ -114,8 +110,6 @@ rule lfp_probe:
         ),
     log:
         "logs/lfp/{run}/probe.log",
-    wildcard_constraints:
-        run=LFP_RUN_RE,
     conda:
         "../../envs/cpu.yaml"
     threads: 1
@@ -148,8 +142,6 @@ rule lfp_validate:
         "logs/lfp/{run}/validate.log",
     benchmark:
         "results/benchmarks/lfp/{run}/validate.tsv"
-    wildcard_constraints:
-        run=LFP_RUN_RE,
     conda:
         "../../envs/cpu.yaml"
     threads: 1
@@ -179,15 +171,13 @@ rule lfp_ablate:
         "logs/lfp/{run}/ablate.log",
     benchmark:
         "results/benchmarks/lfp/{run}/ablate.tsv"
-    wildcard_constraints:
-        run=LFP_RUN_RE,
     conda:
         "../../envs/gpu.yaml"
     threads: 1
     resources:
         gpu=1,
-        mem_mb=lfp_gpu_mem,
-        runtime=lfp_gpu_runtime,
+        mem_mb=attempt_scaled(8000),
+        runtime=attempt_scaled(60),
     params:
         ablation=config["lfp"]["ablation"],
         code=module_hash("prefscope.lfp_probe.ablation", "prefscope.sae"),
@@ -207,8 +197,6 @@ rule lfp_summary:
         ),
     log:
         "logs/lfp/{run}/summary.log",
-    wildcard_constraints:
-        run=LFP_RUN_RE,
     conda:
         "../../envs/cpu.yaml"
     threads: 1

@@ -1,22 +1,3 @@
-def report_inputs(wildcards):
-    ds = wildcards.ds
-    inputs = {
-        "pairs": f"results/{ds}/pairs.parquet",
-        "ingest": f"results/{ds}/ingest.json",
-        "embed_meta": f"results/{ds}/embed/meta.json",
-        "sae_metrics": f"results/{ds}/sae/metrics.json",
-        "codes": f"results/{ds}/sae/codes.npy",
-        "fidelity": f"results/{ds}/interpret/fidelity.parquet",
-        "fidelity_stats": f"results/{ds}/interpret/fidelity.json",
-        "analysis": f"results/{ds}/analysis/features.parquet",
-        "analysis_summary": f"results/{ds}/analysis/summary.json",
-    }
-    if is_demo(ds):
-        inputs["truth"] = f"results/{ds}/truth/truth.json"
-        inputs["concepts"] = f"results/{ds}/truth/concepts.parquet"
-    return inputs
-
-
 rule report:
     input:
         unpack(report_inputs),

@@ -1,73 +1,5 @@
 # Branch L, first half: demo corpus, base model, RLHF fine-tune per run, layer divergence.
-# Logic lives in prefscope.rlhf.stages; settings come from config["lfp"] (defaults filled
-# by workflow/schemas/lfp_rlhf.schema.yaml).
-
-from pathlib import Path
-
-RLHF_RUNS = sorted(config["lfp"]["runs"])
-RLHF_RUN_RE = "|".join(RLHF_RUNS) if RLHF_RUNS else "__none__"
-RLHF_RL_ALGORITHMS = ("grpo", "rloo")
-
-
-def rlhf_run(wildcards):
-    return config["lfp"]["runs"][wildcards.run]
-
-
-def rlhf_is_rl(wildcards):
-    return rlhf_run(wildcards)["algorithm"] in RLHF_RL_ALGORITHMS
-
-
-def rlhf_base_inputs(wildcards):
-    """tiny-neox is built from the corpus; a local base directory is tracked as an input."""
-    spec = config["lfp"]["base_model"]
-    if spec == "tiny-neox":
-        return {"sentences": "results/lfp/corpus/sentences.parquet"}
-    if Path(spec).expanduser().is_dir():
-        return {"source": spec}
-    return {}
-
-
-def rlhf_preference_table(wildcards):
-    """A branch-W dataset's pairs, a local table, or nothing for hf: ids."""
-    source = rlhf_run(wildcards)["preferences"]
-    if source in config["datasets"]:
-        return {"table": f"results/{source}/pairs.parquet"}
-    if source.startswith("hf:"):
-        return {}
-    return {"table": source}
-
-
-def rlhf_train_inputs(wildcards):
-    inputs = {"base": "results/lfp/base"}
-    if rlhf_is_rl(wildcards):
-        prefixes = rlhf_run(wildcards)["prefixes"]
-        inputs["prefixes"] = (
-            "results/lfp/corpus/prefixes.parquet" if prefixes == "corpus" else prefixes
-        )
-    else:
-        inputs["preferences"] = f"results/lfp/{wildcards.run}/preferences.parquet"
-    return inputs
-
-
-def rlhf_settings(kind):
-    """Only the settings of the run's own algorithm, so editing the other kind re-runs nothing."""
-
-    def get(wildcards):
-        run = rlhf_run(wildcards)
-        wanted = "rl" if run["algorithm"] in RLHF_RL_ALGORITHMS else "dpo"
-        return (
-            run[kind] if kind == wanted or kind == "eval" and wanted == "rl" else None
-        )
-
-    return get
-
-
-def rlhf_mem_mb(wildcards, attempt):
-    return 16000 * attempt
-
-
-def rlhf_runtime(wildcards, attempt):
-    return 240 * attempt
+# Logic: prefscope.rlhf.stages; settings: config["lfp"] (schema defaults = the paper's).
 
 
 rule lfp_corpus:
@@ -90,7 +22,7 @@ rule lfp_corpus:
 
 rule lfp_base:
     input:
-        unpack(rlhf_base_inputs),
+        unpack(lfp_base_inputs),
     output:
         base=directory("results/lfp/base"),
     log:
@@ -101,8 +33,8 @@ rule lfp_base:
         "../../envs/cpu.yaml"
     threads: 1
     resources:
-        mem_mb=rlhf_mem_mb,
-        runtime=rlhf_runtime,
+        mem_mb=attempt_scaled(16000),
+        runtime=attempt_scaled(240),
     params:
         base_model=config["lfp"]["base_model"],
         tiny_neox=(
@@ -122,23 +54,21 @@ rule lfp_base:
 
 rule lfp_preferences:
     input:
-        unpack(rlhf_preference_table),
+        unpack(lfp_preference_source),
     output:
         preferences="results/lfp/{run}/preferences.parquet",
         info="results/lfp/{run}/preferences.json",
     log:
         "logs/lfp/{run}/preferences.log",
-    wildcard_constraints:
-        run=RLHF_RUN_RE,
     conda:
         "../../envs/cpu.yaml"
     threads: 1
     params:
-        source=lambda wc: rlhf_run(wc)["preferences"],
-        format=lambda wc: rlhf_run(wc)["preference_format"],
-        seed=lambda wc: rlhf_run(wc)["seed"],
+        source=lambda wc: lfp_run(wc)["preferences"],
+        format=lambda wc: lfp_run(wc)["preference_format"],
+        seed=lambda wc: lfp_run(wc)["seed"],
         split=lambda wc: {
-            k: rlhf_run(wc)["dpo"][k] for k in ("eval_fraction", "max_eval_pairs")
+            k: lfp_run(wc)["dpo"][k] for k in ("eval_fraction", "max_eval_pairs")
         },
         code=module_hash("prefscope.rlhf.preferences"),
     script:
@@ -147,7 +77,7 @@ rule lfp_preferences:
 
 rule lfp_rlhf:
     input:
-        unpack(rlhf_train_inputs),
+        unpack(lfp_train_inputs),
     output:
         policy=directory("results/lfp/{run}/policy"),
         rlhf="results/lfp/{run}/rlhf.json",
@@ -155,24 +85,22 @@ rule lfp_rlhf:
         "logs/lfp/{run}/rlhf.log",
     benchmark:
         "results/benchmarks/lfp/{run}/rlhf.tsv"
-    wildcard_constraints:
-        run=RLHF_RUN_RE,
     conda:
         "../../envs/gpu.yaml"
     threads: 1
     resources:
         gpu=1,
-        mem_mb=rlhf_mem_mb,
-        runtime=rlhf_runtime,
+        mem_mb=attempt_scaled(16000),
+        runtime=attempt_scaled(240),
     params:
         run=lambda wc: wc.run,
-        task=lambda wc: rlhf_run(wc)["task"],
-        algorithm=lambda wc: rlhf_run(wc)["algorithm"],
-        seed=lambda wc: rlhf_run(wc)["seed"],
+        task=lambda wc: lfp_run(wc)["task"],
+        algorithm=lambda wc: lfp_run(wc)["algorithm"],
+        seed=lambda wc: lfp_run(wc)["seed"],
         base_model=config["lfp"]["base_model"],
-        rl=rlhf_settings("rl"),
-        dpo=rlhf_settings("dpo"),
-        eval=rlhf_settings("eval"),
+        rl=lfp_settings("rl"),
+        dpo=lfp_settings("dpo"),
+        eval=lfp_settings("eval"),
         code=module_hash(
             "prefscope.rlhf.rl",
             "prefscope.rlhf.dpo",
@@ -194,13 +122,11 @@ rule lfp_divergence:
         plot="results/lfp/{run}/divergence.png",
     log:
         "logs/lfp/{run}/divergence.log",
-    wildcard_constraints:
-        run=RLHF_RUN_RE,
     conda:
         "../../envs/cpu.yaml"
     threads: 1
     resources:
-        mem_mb=rlhf_mem_mb,
+        mem_mb=attempt_scaled(16000),
     params:
         n_layers_keep=config["lfp"]["n_layers_keep"],
         rank_by=config["lfp"]["divergence"]["rank_by"],

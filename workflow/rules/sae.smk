@@ -15,8 +15,9 @@ rule train_sae:
         "../../envs/cpu.yaml"
     threads: 2
     resources:
-        mem_mb=lambda wc, attempt: 4000 * attempt,
-        runtime=lambda wc, attempt: 60 * attempt,
+        gpu=1,
+        mem_mb=attempt_scaled(4000),
+        runtime=attempt_scaled(60),
     params:
         sae=config["sae"],
         code=module_hash("prefscope.sae"),

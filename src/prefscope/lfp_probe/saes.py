@@ -53,9 +53,14 @@ def train_layer_sae(x: np.ndarray, seq: np.ndarray, n_latents: int, params: dict
         architecture=p["architecture"],
         tied=p["tied"],
         l1_coef=p["l1_coef"],
-        seed=p["seed"],
     )
-    train_cfg = TrainConfig(lr=p["lr"], batch_size=p["batch_size"], max_epochs=p["max_epochs"])
+    train_cfg = TrainConfig(
+        lr=p["lr"],
+        batch_size=p["batch_size"],
+        max_epochs=p["max_epochs"],
+        seed=p["seed"],
+        progress=p.get("progress", True),
+    )
     model, _history = train_sae(x[~val], x[val], cfg, train_cfg)
     metrics = {k: float(v) for k, v in evaluate(model, x[val]).items()}
     metrics.update(n_latents=n_latents, n_train=int((~val).sum()), n_val=int(val.sum()))

@@ -1,6 +1,7 @@
 """LLM backends: one cached, budgeted, retried chat interface for every model a user has.
 
-Config (``llm:``; see ``workflow/schemas/llm.schema.yaml``) names backends of three types:
+Config (``llm:``; schema: ``properties.llm`` of ``workflow/schemas/config.schema.yaml``) names
+backends of three types:
 ``openai`` (any OpenAI-compatible endpoint: OpenAI, ``vllm serve``, Ollama; key read from
 the environment variable ``api_key_env`` at call time, never stored), ``vllm`` (offline
 engine, optional extra ``prefscope[vllm]``, imported lazily) and ``transformers`` (local
