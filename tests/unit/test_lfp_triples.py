@@ -77,3 +77,45 @@ def test_grade_parse_and_filter():
     assert parse_grade("10") is None
     keep = apply_grade_filter([5, 3, None, 4], min_grade=4)
     assert keep.tolist() == [True, False, False, True]
+
+
+def test_llm_rewrite_triples_apply_the_grade_and_are_cached(tmp_path):
+    """HH/toxic path: worse + neutral rewrites through an OpenAI-compatible server; rewrites
+    graded below min_grade are dropped; a rerun is served from the cache (zero calls)."""
+    from helpers.fake_openai import FakeOpenAI
+
+    from prefscope.lfp_probe.triples import stage
+
+    def answer(request):
+        user = request["messages"][-1]["content"]
+        if user.startswith("On a scale"):
+            return "5" if "WORSE p1" in user else "2"  # the p2 rewrite is graded too mild
+        if user.startswith("Rewrite"):
+            return "WORSE " + user.split("Prompt:\n")[1].split("\n")[0]
+        return "a neutral reply"
+
+    path = tmp_path / "prefs.parquet"
+    pl.DataFrame({"prompt": ["p1", "p2"], "chosen": ["good 1", "good 2"],
+                  "rejected": ["bad 1", "bad 2"]}).write_parquet(path)
+    with FakeOpenAI(responder=answer) as server:
+        params = {
+            "task": "hh",
+            "triples": {"max_triples": 10, "seed": 0, "rewrite_backend": "gpt", "min_grade": 4},
+            "rewrite": {
+                "task_description": "helpful and harmless answers",
+                "cache_path": str(tmp_path / "llm.sqlite"),
+                "llm": {"backends": {"gpt": {"type": "openai", "model": "fake",
+                                             "base_url": server.url, "api_key_env": None}}},
+            },
+        }
+        for run in ("first", "rerun"):
+            out = tmp_path / f"{run}.parquet"
+            stage({"texts": str(path)}, {"triples": str(out)}, params, 1)
+            if run == "first":
+                assert server.calls == 6  # 2 pairs x (worse, neutral, grade)
+        assert server.calls == 6
+    triples = pl.read_parquet(out)
+    assert triples["text_pos"].to_list() == ["good 1"]
+    assert triples["text_neg"].to_list() == ["WORSE p1"]
+    assert triples["text_neu"].to_list() == ["a neutral reply"]
+    assert triples["grade"].to_list() == [5]

@@ -61,6 +61,24 @@ def llm_cache():
     return config["llm"].get("cache", "results/cache/llm.sqlite")
 
 
+def llm_params(*backends):
+    """The llm section only when a named backend is an LLM, so editing llm.* leaves offline
+    (lexical) rules alone; the key never appears (backends name its environment variable).
+    """
+    return config["llm"] if any(b and b != "lexical" for b in backends) else None
+
+
+def llm_gpus(*backends):
+    """One GPU when an offline engine (vllm, transformers) serves one of ``backends``."""
+    table = config["llm"].get("backends", {})
+    local = {"vllm", "transformers"}
+    return int(any(table.get(b, {}).get("type") in local for b in backends if b))
+
+
+def interpret_backends():
+    return config["interpret"]["backend"], config["interpret"].get("annotator")
+
+
 def interpret_params(keys):
     return {k: config["interpret"][k] for k in keys}
 
@@ -115,6 +133,11 @@ def lfp_base_inputs(wildcards):
 def lfp_preference_source(wildcards):
     """A branch-W dataset's pairs, a local table, or nothing for hf: ids."""
     source = lfp_run(wildcards)["preferences"]
+    if not source:
+        raise ValueError(
+            f"config lfp.runs.{wildcards.run}: algorithm dpo needs 'preferences' (a dataset "
+            "name under datasets:, a Parquet/JSONL/CSV path, or hf:<owner>/<dataset>)"
+        )
     if source in config["datasets"]:
         return {"table": f"results/{source}/pairs.parquet"}
     if source.startswith("hf:"):
@@ -156,7 +179,22 @@ def lfp_validation_params():
     validation = dict(config["lfp"]["validation"])
     if validation["backend"] != "lexical":
         validation["llm"] = config["llm"]
+        validation["cache_path"] = llm_cache()
     return validation
+
+
+def lfp_triples_llm(wildcards):
+    """LLM settings for rewrite triples (preference runs with triples.rewrite_backend)."""
+    backend = config["lfp"]["triples"]["rewrite_backend"]
+    if lfp_task(wildcards) == "vader" or not backend:
+        return None
+    return {
+        "llm": config["llm"],
+        "cache_path": llm_cache(),
+        "task_description": config["lfp"]["validation"]["task_description"][
+            lfp_task(wildcards)
+        ],
+    }
 
 
 def lfp_summary_inputs(wildcards):

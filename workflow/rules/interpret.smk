@@ -11,6 +11,8 @@ rule explain:
     conda:
         "../../envs/cpu.yaml"
     threads: 1
+    resources:
+        gpu=llm_gpus(*interpret_backends()),
     params:
         **interpret_params(
             [
@@ -23,7 +25,7 @@ rule explain:
                 "seed",
             ]
         ),
-        llm=config["llm"],
+        llm=llm_params(*interpret_backends()),
         cache_path=llm_cache(),
         code=module_hash("prefscope.interpret", "prefscope.llm"),
     script:
@@ -45,6 +47,8 @@ rule fidelity:
     conda:
         "../../envs/cpu.yaml"
     threads: 1
+    resources:
+        gpu=llm_gpus(*interpret_backends()),
     params:
         **interpret_params(
             [
@@ -57,7 +61,7 @@ rule fidelity:
                 "seed",
             ]
         ),
-        llm=config["llm"],
+        llm=llm_params(*interpret_backends()),
         cache_path=llm_cache(),
         code=module_hash("prefscope.interpret", "prefscope.llm"),
     script:

@@ -61,6 +61,7 @@ rule lfp_triples:
     params:
         task=lfp_task,
         triples=config["lfp"]["triples"],
+        rewrite=lfp_triples_llm,
         code=module_hash("prefscope.lfp_probe.triples", "prefscope.lfp_probe.lexicon"),
     script:
         "../scripts/lfp_triples.py"
@@ -106,7 +107,10 @@ rule lfp_probe:
         predictions="results/lfp/{run}/probe/predictions.parquet",
         per_word="results/lfp/{run}/probe/per_word.parquet",
         pca=report(
-            "results/lfp/{run}/probe/pca.png", category="Learned feedback patterns"
+            "results/lfp/{run}/probe/pca.png",
+            caption="../report/lfp_pca.rst",
+            category="Learned feedback patterns",
+            labels={"run": "{run}", "figure": "probe inputs (PCA)"},
         ),
     log:
         "logs/lfp/{run}/probe.log",
@@ -145,6 +149,8 @@ rule lfp_validate:
     conda:
         "../../envs/cpu.yaml"
     threads: 1
+    resources:
+        gpu=llm_gpus(config["lfp"]["validation"]["backend"]),
     params:
         task=lfp_task,
         validation=lfp_validation_params(),
@@ -193,7 +199,9 @@ rule lfp_summary:
         markdown="results/lfp/{run}/summary.md",
         plot=report(
             "results/lfp/{run}/probe/error_vs_count.png",
+            caption="../report/lfp_error_vs_count.rst",
             category="Learned feedback patterns",
+            labels={"run": "{run}", "figure": "probe error vs word count"},
         ),
     log:
         "logs/lfp/{run}/summary.log",

@@ -119,7 +119,12 @@ rule lfp_divergence:
         policy="results/lfp/{run}/policy",
     output:
         divergence="results/lfp/{run}/divergence.json",
-        plot="results/lfp/{run}/divergence.png",
+        plot=report(
+            "results/lfp/{run}/divergence.png",
+            caption="../report/lfp_divergence.rst",
+            category="Learned feedback patterns",
+            labels={"run": "{run}", "figure": "layer divergence"},
+        ),
     log:
         "logs/lfp/{run}/divergence.log",
     conda:

@@ -123,6 +123,11 @@ class TokenInterp:
     simulation_score: Any
     relevance: Any
 
+    def usage(self) -> dict[str, Any]:
+        """LLM calls, cache hits/misses, tokens and cost; the lexical backend makes no calls."""
+        usage = getattr(self.backend, "usage", None)
+        return usage() if callable(usage) else {"backend": "lexical", "calls": 0}
+
 
 def token_interp(params: dict[str, Any], task: str) -> TokenInterp:
     """``lexical`` (offline, this module) or an LLM backend from ``prefscope.llm`` by name."""
@@ -137,6 +142,6 @@ def token_interp(params: dict[str, Any], task: str) -> TokenInterp:
         return TokenInterp(backend, explain_tokens, simulate, simulation_score, relevance)
     from prefscope import llm
 
-    backend = llm.backend_from_config(name, params.get("llm", {}))
+    backend = llm.backend_from_config(name, params.get("llm", {}), params.get("cache_path"))
     return TokenInterp(backend, llm.explain_tokens, llm.simulate, llm.simulation_score,
                        llm.relevance)

@@ -54,6 +54,8 @@ class TripleConfig:
     min_abs_valence: float = 1.0
     max_triples: int | None = 3000
     seed: int = 0
+    rewrite_backend: str | None = None  # an llm.backends name: LLM-rewrite triples for pairs
+    min_grade: int = 4  # rewrites graded below this (1–5) are dropped
 
 
 # --------------------------------------------------------------------------- VADER
@@ -180,15 +182,20 @@ def read_preference_pairs(path: str | Path) -> Any:
     )
 
 
+def sample_pairs(pairs: Any, cfg: TripleConfig) -> Any:
+    """At most ``max_triples`` pairs, a seeded sample in table order."""
+    if cfg.max_triples is None or pairs.height <= cfg.max_triples:
+        return pairs
+    rng = np.random.default_rng(cfg.seed)
+    keep = np.sort(rng.choice(pairs.height, size=cfg.max_triples, replace=False))
+    return pairs[keep.tolist()]
+
+
 def pair_triples(pairs: Any, cfg: TripleConfig) -> Any:
     """Chosen (pos), prompt-only (neu) and rejected (neg) texts, one row per pair."""
     import polars as pl
 
-    frame = pairs
-    if cfg.max_triples is not None and frame.height > cfg.max_triples:
-        rng = np.random.default_rng(cfg.seed)
-        keep = np.sort(rng.choice(frame.height, size=cfg.max_triples, replace=False))
-        frame = frame[keep.tolist()]
+    frame = sample_pairs(pairs, cfg)
     return pl.DataFrame(
         {
             "triple_id": np.arange(frame.height, dtype=np.int64),
@@ -278,6 +285,32 @@ def stage(inputs: dict[str, Any], outputs: dict[str, Any], params: dict[str, Any
     cfg = TripleConfig(**params["triples"])
     if params["task"] == "vader":
         triples = vader_triples(pl.read_parquet(inputs["texts"]), cfg)
+    elif cfg.rewrite_backend:
+        triples = rewrite_stage_triples(read_preference_pairs(inputs["texts"]), cfg, params)
     else:
         triples = pair_triples(read_preference_pairs(inputs["texts"]), cfg)
     write_parquet(outputs["triples"], triples)
+
+
+def rewrite_stage_triples(pairs: Any, cfg: TripleConfig, params: dict[str, Any]) -> Any:
+    """LLM-rewrite triples of a seeded sample of pairs; usage is logged (calls, cache hits)."""
+    import logging
+
+    from prefscope.llm import backend_from_config
+
+    rewrite = params["rewrite"]  # llm, cache_path, task_description (rule param)
+    backend = backend_from_config(cfg.rewrite_backend, rewrite["llm"], rewrite["cache_path"])
+    chosen = sample_pairs(pairs, cfg)
+    task = rewrite["task_description"]
+    triples = llm_triples(
+        chosen,
+        lambda prompt: backend.complete([{"role": "user", "content": prompt}]),
+        task=task,
+        criterion=f"a clearly worse response than a good one, judged by: {task}",
+        min_grade=cfg.min_grade,
+    )
+    logging.getLogger("prefscope.lfp_probe.triples").info(
+        "%d of %d rewrites kept (grade >= %d); llm usage %s",
+        triples.height, chosen.height, cfg.min_grade, backend.usage(),
+    )
+    return triples

@@ -195,7 +195,11 @@ def stage(inputs: dict[str, Any], outputs: dict[str, Any], params: dict[str, Any
     predictions = pl.read_parquet(inputs["predictions"])
     freq = firing_frequencies(x, high_inputs(predictions, task, cfg), relevant_cols)
     scores = [f["simulation_score"] for f in explained]
-    write_json(outputs["explanations"], {"backend": cfg["backend"], "features": explained})
+    usage = interp.usage()
+    write_json(
+        outputs["explanations"],
+        {"backend": cfg["backend"], "usage": usage, "features": explained},
+    )
     write_json(
         outputs["validation"],
         {
@@ -205,5 +209,6 @@ def stage(inputs: dict[str, Any], outputs: dict[str, Any], params: dict[str, Any
             "mean_simulation_score": float(np.mean(scores)) if scores else None,
             "table7": freq,
             "threshold": cfg["high_delta"] if task == "vader" else cfg["high_prob"],
+            "usage": usage,
         },
     )

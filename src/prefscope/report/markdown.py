@@ -17,6 +17,14 @@ def _table(header: list[str], rows: list[list[object]]) -> str:
     return "\n".join(lines)
 
 
+def _sae_quality(sae: dict) -> str:
+    """Validation metrics, or why there are none (a dataset with no validation pairs)."""
+    val = sae.get("val")
+    if not val:
+        return "no validation pairs, so no held-out FVU"
+    return f"val FVU {val['fvu']:.3f}, L0 {val['l0']:.2f}, dead {100 * val['dead_fraction']:.1f}%"
+
+
 def summary_markdown(summary: dict) -> str:
     data, sae = summary["data"], summary["sae"]
     out = [
@@ -27,8 +35,7 @@ def summary_markdown(summary: dict) -> str:
         f"{data['n_duplicate_rows']} repeated pairs.",
         "",
         f"SAE: {sae['config']['architecture']}, {sae['config']['n_latents']} latents, "
-        f"k={sae['config']['k']}; val FVU {sae['val']['fvu']:.3f}, L0 {sae['val']['l0']:.2f}, "
-        f"dead {100 * sae['val']['dead_fraction']:.1f}%.",
+        f"k={sae['config']['k']}; {_sae_quality(sae)}.",
         "",
         "## How well do the features predict the label? (held-out ROC-AUC)",
         "",
