@@ -74,7 +74,7 @@ def test_llm_backend_run_caches_and_never_writes_the_key(tmp_path: Path):
             },
         )
         env = {"PREFSCOPE_TEST_KEY": KEY}
-        first = run_snakemake(wd, "--cores", "2", TARGET, env=env, timeout=1200)
+        first = run_snakemake(wd, "--cores", "2", TARGET, env=env)
         assert first.returncode == 0, first.stderr[-4000:]
         calls = server.calls
         assert calls > 0 and server.auth_headers[0] == f"Bearer {KEY}"
@@ -83,7 +83,7 @@ def test_llm_backend_run_caches_and_never_writes_the_key(tmp_path: Path):
         usage = json.loads((interp / "explanations.json").read_text())["usage"]
         assert usage["cache_misses"] > 0
 
-        again = run_snakemake(wd, "--cores", "2", "-R", "explain", TARGET, env=env, timeout=1200)
+        again = run_snakemake(wd, "--cores", "2", TARGET, "--forcerun", "explain", env=env)
         assert again.returncode == 0, again.stderr[-4000:]
         assert server.calls == calls, "the rerun must be served entirely from the cache"
     assert results(interp) == before
