@@ -38,3 +38,21 @@ def test_feature_page_escapes_dataset_text():
     html = feature_page("<ds>", table, pairs, np.array([[1.0]]))
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "&amp; dandy" in html and "<i>x</i>" not in html and "&lt;ds&gt;" in html
+
+
+def test_markdown_without_validation_pairs_says_so():
+    from prefscope.report.markdown import summary_markdown
+
+    summary = {
+        "dataset": "tiny",
+        "data": {"n_rows": 4, "n_label_A": 2, "n_label_B": 1, "n_label_other": 1,
+                 "n_train": 4, "n_val": 0, "n_duplicate_rows": 0},
+        "sae": {"config": {"architecture": "topk", "n_latents": 8, "k": 2}, "val": None},
+        "auc": {"controls": {"val_auc": None, "ci_low": None, "ci_high": None,
+                             "train_auc": 0.5}},
+        "settings": {"fdr_q": 0.05},
+        "top_features": [],
+    }
+    md = summary_markdown(summary)
+    assert "SAE: topk, 8 latents, k=2; no validation pairs, so no held-out FVU." in md
+    assert "| controls |" in md
