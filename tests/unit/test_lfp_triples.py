@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
+import pytest
 
+from prefscope.errors import InputError
 from prefscope.lfp_probe.lexicon import vader_lexicon
 from prefscope.lfp_probe.triples import (
     TripleConfig,
@@ -51,6 +54,31 @@ def test_triple_differs_only_in_the_substituted_word():
         # the rest of the sentence is word-for-word the original
         original = SENTENCES["text"][row["triple_id"]]
         assert row["text_neu"][:start] == original[:start]
+
+
+def test_rating_cue_is_dropped_from_every_member():
+    from prefscope.rlhf.corpus import CorpusConfig, generate_sentences
+
+    sentences = generate_sentences(CorpusConfig(n_sentences=200, seed=5))
+    triples = vader_triples(sentences, TripleConfig(max_triples=50, seed=1))
+    by_id = sentences.to_dicts()
+    assert triples.height == 50
+    for row in triples.iter_rows(named=True):
+        assert all("/10" not in row[f"text_{k}"] for k in ("pos", "neu", "neg"))
+    # without a cue the triple is the original sentence with another slot word
+    rows = sentences.select("text", "word", "char_start", "cue_start", "cue_end").to_dicts()
+    keep = np.sort(np.random.default_rng(1).choice(len(rows), size=50, replace=False))
+    for row, i in zip(triples.iter_rows(named=True), keep, strict=True):
+        src = by_id[int(i)]
+        bare = src["text"][: src["cue_start"]] + src["text"][src["cue_end"] :]
+        start, end = src["char_start"], src["char_end"]
+        assert row["text_neu"] == bare[:start] + row["word_neu"] + bare[end:]
+
+
+def test_cue_must_follow_the_slot():
+    frame = SENTENCES.with_columns(cue_start=pl.lit(0), cue_end=pl.lit(3))
+    with pytest.raises(InputError, match="after the slot"):
+        vader_triples(frame, TripleConfig(min_abs_valence=1.0))
 
 
 def test_branch_w_pairs_are_oriented_by_label_and_ties_dropped(tmp_path):

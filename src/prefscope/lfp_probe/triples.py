@@ -10,6 +10,16 @@ the slots it appears in: positive = valence ≥ ``min_abs_valence``, negative = 
 −``min_abs_valence``, neutral = not in the lexicon (falling back to a small list of plain
 adjectives that are not lexicon entries when the corpus has too few).
 
+The demo corpus follows each slot word with a rating cue (``"... was great 8/10 in every
+scene."``, see :mod:`prefscope.rlhf.corpus`), recorded as the span ``cue_start:cue_end``.
+Triples **drop the cue** before substituting. The cue is a label of the *original* word:
+kept, it would tell the model "2/10" after a positive substitute; re-rated for each
+substitute, the three members would differ in more than the word. Without it they differ
+in the slot word only, and nothing is lost for the probe: it reads the activations at the
+slot word's tokens, which in a causal LM do not depend on any later text (and byte-level BPE
+splits the word into the same tokens whatever follows it). Tables without cue columns (other
+corpora) are used as they are.
+
 **DPO demo — preference pairs.** The branch-W demo pairs give chosen and rejected responses
 to the same prompt; the neutral member is the prompt alone (content-free with respect to the
 response). Only chosen/rejected feed the logistic probe, as in the paper.
@@ -68,6 +78,19 @@ def substitute(text: str, start: int, end: int, word: str) -> tuple[str, tuple[i
     return text[:start] + word + text[end:], (start, start + len(word))
 
 
+def drop_cue(text: str, slot_end: int, cue_start: Any, cue_end: Any, row: int | None = None) -> str:
+    """``text`` without its rating cue ``text[cue_start:cue_end]``, which must follow the slot."""
+    if cue_start is None or cue_end is None or cue_end == cue_start:
+        return text
+    if not slot_end <= cue_start < cue_end <= len(text):
+        raise InputError(
+            f"rating cue ({cue_start}, {cue_end}) must lie after the slot (ends at {slot_end}) "
+            f"inside a text of length {len(text)}",
+            row=row,
+        )
+    return text[:cue_start] + text[cue_end:]
+
+
 def _slot_columns(frame: Any) -> tuple[str, str, str]:
     """Find the (text, word, char start) columns of the corpus sentences table."""
     cols = set(frame.columns)
@@ -103,13 +126,15 @@ def vader_triples(sentences: Any, cfg: TripleConfig) -> Any:
 
     Columns: ``triple_id``, ``text_pos/neu/neg``, ``start`` (character start of the slot,
     the same in all three texts), ``end_pos/neu/neg``, ``word_pos/neu/neg`` and
-    ``value_pos``/``value_neg`` (lexicon valences).
+    ``value_pos``/``value_neg`` (lexicon valences). A rating cue (``cue_start``/``cue_end``
+    columns) is removed first (module docstring).
     """
     import polars as pl
 
     text_col, word_col, start_col = _slot_columns(sentences)
+    cue_cols = [c for c in ("cue_start", "cue_end") if c in sentences.columns]
     rng = np.random.default_rng(cfg.seed)
-    rows = sentences.select(text_col, word_col, start_col).to_dicts()
+    rows = sentences.select(text_col, word_col, start_col, *cue_cols).to_dicts()
     if cfg.max_triples is not None and len(rows) > cfg.max_triples:
         keep = np.sort(rng.choice(len(rows), size=cfg.max_triples, replace=False))
         rows = [rows[i] for i in keep]
@@ -123,6 +148,8 @@ def vader_triples(sentences: Any, cfg: TripleConfig) -> Any:
             raise InputError(
                 f"slot word {word!r} not found at character {start} of {text!r}", row=i + 1
             )
+        if len(cue_cols) == 2:
+            text = drop_cue(text, end, row["cue_start"], row["cue_end"], row=i + 1)
         picks = {k: pools[k][rng.integers(len(pools[k]))] for k in ("pos", "neu", "neg")}
         out["triple_id"].append(i)
         out["start"].append(start)

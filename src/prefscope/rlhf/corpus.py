@@ -7,16 +7,30 @@ lexicon word, with exactly one slot ``{w}`` filled by a word of known polarity:
   drawn (seeded) from the whole valence range, so weak and strong words both occur;
 * ``neutral``: plain descriptive words that are *not* in the lexicon (valence 0).
 
-Because the slot holds the only lexicon word, a sentence's VADER reward is its slot word's
-valence / 5, and the same template with another word in the slot is a contrastive triple
-member that differs in that word only. The pre-trained tiny model learns "a review word goes
-here"; RL then only has to shift which word it picks, which a model of this size can do.
+**Rating cue.** Right after the slot word comes a rating, ``"the movie was great 8/10 in
+every scene."``: a noisy monotone function of the slot word's valence (:func:`rating_for`:
+5 + 1.2 × valence + N(0, ``rating_noise``), rounded and clipped to 1–10, so neutral words
+rate about 5). Without it nothing in a sentence depends on which word fills the slot, so
+next-token prediction gives a pre-trained model no reason to represent a word's valence,
+and a probe for the feedback that RL plants (sentiment) finds nothing to recover. With it,
+predicting the token after the slot word means knowing that word's valence *at the slot
+position*, which is where the branch-L probe reads the model (immediately after the slot,
+not at the end of the sentence, so the valence cannot be looked up later by attention
+alone). The cue is digits and ``/`` only: no reward token (the reward reads letter runs), no
+VADER lexicon entry, and it does not change VADER's own score of the sentence.
+
+Because the slot holds the only lexicon word, a sentence's VADER reward is still its slot
+word's valence / 5, and the same template with another word in the slot is a contrastive
+triple member that differs in that word only (the triples drop the cue: see
+:mod:`prefscope.lfp_probe.triples`). The pre-trained tiny model learns "a review word goes
+here, then its rating"; RL then only has to shift which word it picks, which a model of this
+size can do.
 
 ``sentences.parquet`` columns (one row per sentence):
 
 =============  =======  ==================================================================
 sentence_id    int64    0..N-1
-text           str      the sentence, lower case
+text           str      the sentence, lower case, rating cue included
 template_id    int32    index into :data:`TEMPLATES`
 word           str      the slot word (the sentence's only lexicon word, if any)
 char_start     int32    ``text[char_start:char_end] == word``
@@ -24,6 +38,9 @@ char_end       int32
 word_index     int32    index of the slot word in ``text.split()`` (punctuation attached)
 valence        float64  lexicon valence (0.0 for neutral words)
 polarity       str      "positive" | "neutral" | "negative"
+rating         int32    the cue's rating 1–10 (null when ``rating_cue`` is off)
+cue_start      int32    ``text[cue_start:cue_end]`` is the cue (``" 8/10"``), right after the
+cue_end        int32    slot word; an empty span at ``char_end`` when ``rating_cue`` is off
 =============  =======  ==================================================================
 
 ``prefixes.parquet`` columns (seeded RL prompts, the paper's 2–9-token IMDB prefixes in
@@ -113,7 +130,14 @@ class CorpusConfig:
     n_eval_prefixes: int = 256
     min_prefix_words: int = 2
     max_prefix_words: int = 9
+    rating_cue: bool = True
+    rating_noise: float = 0.5
     seed: int = 11
+
+
+NEUTRAL_RATING = 5.0  # the rating of a valence-0 word, before noise
+RATING_SLOPE = 1.2  # rating points per valence point (lexicon range −3.9 … 3.4)
+RATING_RANGE = (1, 10)
 
 
 def filler_words() -> set[str]:
@@ -156,11 +180,24 @@ def slot_vocabulary(cfg: CorpusConfig) -> dict[str, list[str]]:
     return vocab
 
 
-def render(template_id: int, word: str, subj: str, verb: str, tail: str) -> tuple[str, int]:
-    """The sentence and the character offset of its slot word."""
+def rating_for(valence: float, rng: np.random.Generator, noise: float) -> int:
+    """The cue's rating: ``5 + 1.2 × valence`` plus Gaussian noise, rounded, clipped to 1–10."""
+    raw = NEUTRAL_RATING + RATING_SLOPE * valence + noise * rng.standard_normal()
+    return int(np.clip(np.rint(raw), *RATING_RANGE))
+
+
+def cue_text(rating: int) -> str:
+    """The rating cue as it follows the slot word: ``" 8/10"`` (digits and a slash only)."""
+    return f" {int(rating)}/{RATING_RANGE[1]}"
+
+
+def render(
+    template_id: int, word: str, subj: str, verb: str, tail: str, cue: str = ""
+) -> tuple[str, int]:
+    """The sentence and the character offset of its slot word; ``cue`` follows the word."""
     head, rest = TEMPLATES[template_id].split("{w}")
     before = head.format(subj=subj, verb=verb, tail=tail)
-    return before + word + rest.format(subj=subj, verb=verb, tail=tail), len(before)
+    return before + word + cue + rest.format(subj=subj, verb=verb, tail=tail), len(before)
 
 
 def generate_sentences(cfg: CorpusConfig) -> Any:
@@ -173,6 +210,7 @@ def generate_sentences(cfg: CorpusConfig) -> Any:
     vocab = slot_vocabulary(cfg)
     entries = [(w, p) for p in POLARITIES for w in vocab[p]]
     rng = np.random.default_rng(cfg.seed + 1)
+    cue_rng = np.random.default_rng(cfg.seed + 3)  # own stream: the cue leaves the rest as is
     cols: dict[str, list[Any]] = {
         k: []
         for k in (
@@ -184,6 +222,9 @@ def generate_sentences(cfg: CorpusConfig) -> Any:
             "word_index",
             "valence",
             "polarity",
+            "rating",
+            "cue_start",
+            "cue_end",
         )
     }
     for _ in range(cfg.n_sentences):
@@ -192,15 +233,21 @@ def generate_sentences(cfg: CorpusConfig) -> Any:
         subj = SUBJECTS[rng.integers(len(SUBJECTS))]
         verb = VERBS[rng.integers(len(VERBS))]
         tail = TAILS[rng.integers(len(TAILS))]
-        text, start = render(tid, word, subj, verb, tail)
+        valence = float(lex.get(word, 0.0))
+        rating = rating_for(valence, cue_rng, cfg.rating_noise) if cfg.rating_cue else None
+        cue = "" if rating is None else cue_text(rating)
+        text, start = render(tid, word, subj, verb, tail, cue)
         cols["text"].append(text)
         cols["template_id"].append(tid)
         cols["word"].append(word)
         cols["char_start"].append(start)
         cols["char_end"].append(start + len(word))
         cols["word_index"].append(len(text[:start].split()))
-        cols["valence"].append(float(lex.get(word, 0.0)))
+        cols["valence"].append(valence)
         cols["polarity"].append(polarity)
+        cols["rating"].append(rating)
+        cols["cue_start"].append(start + len(word))
+        cols["cue_end"].append(start + len(word) + len(cue))
     return pl.DataFrame(
         {
             "sentence_id": np.arange(cfg.n_sentences, dtype=np.int64),
@@ -212,6 +259,9 @@ def generate_sentences(cfg: CorpusConfig) -> Any:
             "word_index": pl.Series(cols["word_index"], dtype=pl.Int32),
             "valence": pl.Series(cols["valence"], dtype=pl.Float64),
             "polarity": cols["polarity"],
+            "rating": pl.Series(cols["rating"], dtype=pl.Int32),
+            "cue_start": pl.Series(cols["cue_start"], dtype=pl.Int32),
+            "cue_end": pl.Series(cols["cue_end"], dtype=pl.Int32),
         }
     )
 

@@ -4,8 +4,10 @@ Pythia-70m is a GPT-NeoX with 6 layers, parallel residual, rotary embeddings on 
 head and GELU MLPs of width 4 x d_model; the tiny model keeps all of that and shrinks d_model.
 A randomly initialised model learns nothing from RL (the reward never varies), so the base is
 first pre-trained on the review corpus with a plain causal-LM loop until it writes
-review-like sentences: "<subject> <verb> <review word> <tail>." with a spread of review
-words, which is exactly the choice RL can then shift toward positive words.
+review-like sentences: "<subject> <verb> <review word> <rating>/10 <tail>." with a spread of
+review words, which is exactly the choice RL can then shift toward positive words. The
+rating, which follows the review word and depends on its valence, is what makes the model
+represent a word's sentiment at the word (see :mod:`prefscope.rlhf.corpus`).
 
 Each training sequence is one sentence followed by ``<|endoftext|>`` (no BOS, as TRL feeds
 prompts without one), padded on the right; pad positions are excluded from the loss.
