@@ -119,6 +119,42 @@ def prepare_tokenizer(tokenizer: Any) -> Any:
     return tokenizer
 
 
+def captured_batches(
+    model: Any,
+    tokenizer: Any,
+    texts: Sequence[str],
+    layers: Sequence[int],
+    batch_size: int,
+    max_length: int,
+    *,
+    offsets: bool = False,
+    desc: str = "harvest",
+    progress: bool = True,
+) -> Iterator[tuple[int, Any, dict[int, Any]]]:
+    """Yield ``(start, encoding, captured)`` per batch of ``texts``: the one tokenise-and-forward
+    loop every reader of MLP outputs shares (``captured[layer]`` is [batch, seq, d_model] and
+    is overwritten by the next batch; hooks are removed when the loop ends)."""
+    import torch
+    from tqdm.auto import tqdm
+
+    prepare_tokenizer(tokenizer)
+    device = next(model.parameters()).device
+    model.eval()
+    starts = range(0, len(texts), batch_size)
+    with capture_mlp_outputs(model, layers) as captured, torch.inference_mode():
+        for start in tqdm(starts, desc=desc, unit="batch", disable=not progress):
+            enc = tokenizer(
+                list(texts[start : start + batch_size]),
+                return_tensors="pt",
+                padding=True,
+                truncation=True,
+                max_length=max_length,
+                return_offsets_mapping=offsets,
+            )
+            base_forward(model, enc["input_ids"].to(device), enc["attention_mask"].to(device))
+            yield start, enc, captured
+
+
 def iter_batches(
     model: Any,
     tokenizer: Any,
@@ -130,37 +166,25 @@ def iter_batches(
 ) -> Iterator[Harvest]:
     """Yield the real-token activations of each batch of ``texts`` (in order)."""
     import torch
-    from tqdm.auto import tqdm
 
-    prepare_tokenizer(tokenizer)
     dtype = np.dtype(cfg.dtype)
     device = next(model.parameters()).device
-    model.eval()
-    starts = range(0, len(texts), cfg.batch_size)
-    with capture_mlp_outputs(model, layers) as captured, torch.inference_mode():
-        for start in tqdm(starts, desc="harvest", unit="batch", disable=not progress):
-            chunk = list(texts[start : start + cfg.batch_size])
-            enc = tokenizer(
-                chunk,
-                return_tensors="pt",
-                padding=True,
-                truncation=True,
-                max_length=cfg.max_length,
-            )
-            ids = enc["input_ids"].to(device)
-            mask = enc["attention_mask"].to(device)
-            base_forward(model, ids, mask)
-            keep = mask.bool()
-            rows, cols = torch.nonzero(keep, as_tuple=True)
-            yield Harvest(
-                acts={
-                    layer: captured[layer][keep].float().cpu().numpy().astype(dtype)
-                    for layer in layers
-                },
-                seq=(rows.cpu().numpy() + start).astype(np.int32),
-                pos=cols.cpu().numpy().astype(np.int32),
-                token=ids[keep].cpu().numpy().astype(np.int32),
-            )
+    batches = captured_batches(
+        model, tokenizer, texts, layers, cfg.batch_size, cfg.max_length, progress=progress
+    )
+    for start, enc, captured in batches:
+        ids = enc["input_ids"].to(device)
+        keep = enc["attention_mask"].to(device).bool()
+        rows, cols = torch.nonzero(keep, as_tuple=True)
+        yield Harvest(
+            acts={
+                layer: captured[layer][keep].float().cpu().numpy().astype(dtype)
+                for layer in layers
+            },
+            seq=(rows.cpu().numpy() + start).astype(np.int32),
+            pos=cols.cpu().numpy().astype(np.int32),
+            token=ids[keep].cpu().numpy().astype(np.int32),
+        )
 
 
 def concat(parts: Sequence[Harvest], layers: Sequence[int]) -> Harvest:

@@ -145,13 +145,16 @@ def lfp_preference_source(wildcards):
     return {"table": source}
 
 
+def lfp_prefixes(wildcards):
+    """The RL run's prefix table (train + eval split): the demo corpus's or the user's."""
+    prefixes = lfp_run(wildcards)["prefixes"]
+    return "results/lfp/corpus/prefixes.parquet" if prefixes == "corpus" else prefixes
+
+
 def lfp_train_inputs(wildcards):
     inputs = {"base": "results/lfp/base"}
     if lfp_is_rl(wildcards):
-        prefixes = lfp_run(wildcards)["prefixes"]
-        inputs["prefixes"] = (
-            "results/lfp/corpus/prefixes.parquet" if prefixes == "corpus" else prefixes
-        )
+        inputs["prefixes"] = lfp_prefixes(wildcards)
     else:
         inputs["preferences"] = f"results/lfp/{wildcards.run}/preferences.parquet"
     return inputs

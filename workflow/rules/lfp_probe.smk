@@ -169,7 +169,7 @@ rule lfp_ablate:
         divergence="results/lfp/{run}/divergence.json",
         sae="results/lfp/{run}/sae/small",
         explanations="results/lfp/{run}/probe/explanations.json",
-        texts="results/lfp/corpus/sentences.parquet",
+        prefixes=lfp_prefixes,
     output:
         ablation="results/lfp/{run}/probe/ablation.json",
         completions="results/lfp/{run}/probe/completions.parquet",
@@ -186,7 +186,9 @@ rule lfp_ablate:
         runtime=attempt_scaled(60),
     params:
         ablation=config["lfp"]["ablation"],
-        code=module_hash("prefscope.lfp_probe.ablation", "prefscope.sae"),
+        code=module_hash(
+            "prefscope.lfp_probe.ablation", "prefscope.rlhf.sample", "prefscope.sae"
+        ),
     script:
         "../scripts/lfp_ablate.py"
 

@@ -6,7 +6,9 @@ features are zeroed before decoding (the reference zeroed coordinates of the rec
 loaded a randomly initialised model of the wrong class and ablated an empty list).
 
 Splicing an SAE changes the model even with nothing zeroed (reconstruction error), so four
-conditions are sampled with identical prefixes, batches, sampling settings and seed:
+conditions are sampled with identical prefixes (the run's held-out evaluation prefixes, which
+end before the review word), batches, sampling settings and seeds
+(``prefscope.rlhf.sample``, the sampler of the before/after reward):
 
 * ``original``: the fine-tuned model, no hook;
 * ``spliced``: SAEs spliced in at the layers that have relevant features, nothing zeroed;
@@ -23,24 +25,11 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 log = logging.getLogger("prefscope.lfp_probe.ablation")
-
-
-@dataclass(frozen=True)
-class SamplingConfig:
-    n_completions: int = 200
-    max_new_tokens: int = 20
-    prefix_words: int = 3
-    temperature: float = 1.0
-    top_k: int = 0
-    top_p: float = 1.0
-    batch_size: int = 50
-    seed: int = 0
 
 
 def ablated_reconstruction(sae: Any, x: Any, zero: Sequence[int]) -> Any:
@@ -84,42 +73,6 @@ def splice_saes(
             handle.remove()
 
 
-def prefixes_from_texts(texts: Sequence[str], cfg: SamplingConfig) -> list[str]:
-    """``n_completions`` seeded prefixes: the first ``prefix_words`` words of corpus texts."""
-    rng = np.random.default_rng(cfg.seed)
-    picks = rng.choice(len(texts), size=cfg.n_completions, replace=len(texts) < cfg.n_completions)
-    return [" ".join(texts[int(i)].split()[: cfg.prefix_words]) for i in picks]
-
-
-def sample(model: Any, tokenizer: Any, prefixes: Sequence[str], cfg: SamplingConfig) -> list[str]:
-    """One sampled completion per prefix (new tokens only), seeded and batched identically."""
-    import torch
-
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    tokenizer.padding_side = "left"
-    device = next(model.parameters()).device
-    torch.manual_seed(cfg.seed)
-    out: list[str] = []
-    model.eval()
-    with torch.inference_mode():
-        for s in range(0, len(prefixes), cfg.batch_size):
-            enc = tokenizer(list(prefixes[s : s + cfg.batch_size]), return_tensors="pt",
-                            padding=True).to(device)
-            gen = model.generate(
-                **enc,
-                do_sample=True,
-                temperature=cfg.temperature,
-                top_k=cfg.top_k,
-                top_p=cfg.top_p,
-                max_new_tokens=cfg.max_new_tokens,
-                pad_token_id=tokenizer.pad_token_id,
-            )
-            new = gen[:, enc["input_ids"].shape[1] :]
-            out += tokenizer.batch_decode(new, skip_special_tokens=True)
-    return out
-
-
 def random_control(
     relevant: dict[int, Sequence[int]], widths: dict[int, int], seed: int
 ) -> dict[int, list[int]]:
@@ -141,12 +94,15 @@ def stage(inputs: dict[str, Any], outputs: dict[str, Any], params: dict[str, Any
     from prefscope.io import read_json, write_json, write_parquet
     from prefscope.lfp_probe.deltas import load_layer_saes
     from prefscope.rlhf.reward import vader_reward
+    from prefscope.rlhf.sample import SampleConfig, pick_prefixes, sample_completions
 
-    cfg = SamplingConfig(**params["ablation"])
+    cfg = SampleConfig(**params["ablation"])
     layers = chosen_layers(inputs["divergence"])
     saes = load_layer_saes(inputs["sae"], layers)
     model, tokenizer = load_policy(inputs["policy"])
-    prefixes = prefixes_from_texts(pl.read_parquet(inputs["texts"])["text"].to_list(), cfg)
+    table = pl.read_parquet(inputs["prefixes"])
+    prefixes = pick_prefixes(table.filter(pl.col("split") == "eval")["prefix"].to_list(),
+                             cfg.n_completions)
 
     relevant: dict[int, list[int]] = {}
     for feat in read_json(inputs["explanations"])["features"]:
@@ -166,7 +122,7 @@ def stage(inputs: dict[str, Any], outputs: dict[str, Any], params: dict[str, Any
         with contextlib.ExitStack() as stack:
             if zero is not None:
                 stack.enter_context(splice_saes(model, saes, zero))
-            completions = sample(model, tokenizer, prefixes, cfg)
+            completions = sample_completions(model, tokenizer, prefixes, cfg)
         scores = [float(r) for r in vader_reward(completions)]
         reward[name] = float(np.mean(scores))
         rows["condition"] += [name] * len(completions)

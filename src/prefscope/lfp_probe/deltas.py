@@ -63,57 +63,46 @@ def token_codes(
     token (e.g. truncated away) gets zeros and ``found=False``.
     """
     import torch
-    from tqdm.auto import tqdm
 
-    from prefscope.harvest import base_forward, capture_mlp_outputs, prepare_tokenizer
+    from prefscope.harvest import captured_batches
     from prefscope.sae import encode
 
-    prepare_tokenizer(tokenizer)
-    device = next(model.parameters()).device
     widths = [int(saes[layer].decoder_directions().shape[0]) for layer in layers]
     out = np.zeros((len(texts), sum(widths)), dtype=np.float32)
     found = np.zeros(len(texts), dtype=bool)
-    starts = range(0, len(texts), cfg.batch_size)
-    model.eval()
-    with capture_mlp_outputs(model, layers) as captured, torch.inference_mode():
-        for s in tqdm(starts, desc="codes", unit="batch", disable=not progress):
-            chunk = list(texts[s : s + cfg.batch_size])
-            enc = tokenizer(
-                chunk,
-                return_tensors="pt",
-                padding=True,
-                truncation=True,
-                max_length=cfg.max_length,
-                return_offsets_mapping=spans is not None,
-            )
-            mask = enc["attention_mask"]
-            base_forward(model, enc["input_ids"].to(device), mask.to(device))
-            rows, cols, owner = [], [], []
-            for b in range(len(chunk)):
-                if spans is None:
-                    pos = torch.nonzero(mask[b], as_tuple=True)[0].tolist()
-                else:
-                    offsets = enc["offset_mapping"][b].tolist()
-                    real = mask[b].tolist()
-                    pos = [p for p in token_span(offsets, *spans[s + b]) if real[p]]
-                rows += [b] * len(pos)
-                cols += pos
-                owner += [s + b] * len(pos)
-            if not owner:
-                continue
-            owner_arr = np.asarray(owner)
-            counts = np.bincount(owner_arr - s, minlength=len(chunk)).astype(np.float32)
-            found[s : s + len(chunk)] = counts > 0
-            offset = 0
-            for layer, width in zip(layers, widths, strict=True):
-                acts = captured[layer][rows, cols].float().cpu().numpy()
-                codes = encode(saes[layer], acts)
-                summed = np.zeros((len(chunk), width), dtype=np.float32)
-                np.add.at(summed, owner_arr - s, codes)
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    mean = summed / np.maximum(counts, 1.0)[:, None]
-                out[s : s + len(chunk), offset : offset + width] = mean
-                offset += width
+    batches = captured_batches(
+        model, tokenizer, texts, layers, cfg.batch_size, cfg.max_length,
+        offsets=spans is not None, desc="codes", progress=progress,
+    )
+    for s, enc, captured in batches:
+        chunk = range(len(enc["input_ids"]))  # this batch's rows
+        mask = enc["attention_mask"]
+        rows, cols, owner = [], [], []
+        for b in range(len(chunk)):
+            if spans is None:
+                pos = torch.nonzero(mask[b], as_tuple=True)[0].tolist()
+            else:
+                offsets = enc["offset_mapping"][b].tolist()
+                real = mask[b].tolist()
+                pos = [p for p in token_span(offsets, *spans[s + b]) if real[p]]
+            rows += [b] * len(pos)
+            cols += pos
+            owner += [s + b] * len(pos)
+        if not owner:
+            continue
+        owner_arr = np.asarray(owner)
+        counts = np.bincount(owner_arr - s, minlength=len(chunk)).astype(np.float32)
+        found[s : s + len(chunk)] = counts > 0
+        offset = 0
+        for layer, width in zip(layers, widths, strict=True):
+            acts = captured[layer][rows, cols].float().cpu().numpy()
+            codes = encode(saes[layer], acts)
+            summed = np.zeros((len(chunk), width), dtype=np.float32)
+            np.add.at(summed, owner_arr - s, codes)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean = summed / np.maximum(counts, 1.0)[:, None]
+            out[s : s + len(chunk), offset : offset + width] = mean
+            offset += width
     return out, found
 
 
