@@ -43,3 +43,30 @@ def test_probe_recovers_word_valence_on_held_out_words(vader):
 def test_summary_markdown_reports_the_probe(demo_run, vader):
     text = (demo_run / "results/lfp/vader/summary.md").read_text()
     assert "Kendall tau" in text and f"{vader['kendall']['tau']:.3f}" in text
+
+
+@pytest.mark.parametrize("run", ["vader", "dpo"])
+def test_summary_holds_every_branch_l_result(demo_run, run):
+    s = json.loads((demo_run / f"results/lfp/{run}/summary.json").read_text())
+    layers = s["chosen_layers"]
+    div = s["divergence"]
+    assert len(layers) == min(div["n_layers_keep"], div["n_layers"]) and len(div["layers"]) >= 4
+    ranked = sorted(div["layers"], key=lambda r: -r[div["rank_by"]])
+    assert sorted(layers) == sorted(r["layer"] for r in ranked[: len(layers)])
+    for layer in map(str, layers):
+        small, big = s["sae"][layer]["small"], s["sae"][layer]["big"]
+        assert big["n_latents"] == 2 * small["n_latents"]
+        assert 0 < small["fvu"] < 1 and 0 < big["fvu"] < 1
+        assert 0 < s["mmcs"][layer] <= 1
+    t7 = s["table7"]
+    assert {"relevant_feature_high", "average_feature_high", "n_high_inputs"} <= set(t7)
+    if run == "vader":
+        probe = s["probe"]
+        assert {"kendall", "baseline_kendall", "sign_accuracy", "negative_only_kendall"} <= set(
+            probe
+        )
+        rewards = s["ablation"]["mean_reward"]
+        assert all(rewards[k] is not None for k in ("original", "spliced", "ablated", "random"))
+    else:
+        # the DPO path's logistic probe beats always guessing the majority class
+        assert s["logistic_accuracy"] > s["probe"]["majority_baseline_test"], s["probe"]
