@@ -110,6 +110,11 @@ def _fmt(value: Any, digits: int = 3) -> str:
     return str(value)
 
 
+def _p(value: Any) -> str:
+    """A p-value readable at any size (4.0e-07, not 0.000)."""
+    return "n/a" if value is None else f"{value:.2g}"
+
+
 def markdown(summary: dict[str, Any]) -> str:
     """A short human-readable report of the run."""
     lines = [f"# Learned feedback patterns — task `{summary['task']}`", ""]
@@ -131,11 +136,11 @@ def markdown(summary: dict[str, Any]) -> str:
         lines += [
             "## Probe (Ridge on activation deltas, held-out words)",
             "",
-            f"- Kendall tau {_fmt(k['tau'])} (p = {_fmt(k['p'])}, {k['n_words']} words); "
-            f"untrained Xavier baseline {_fmt(b['tau'])} (p = {_fmt(b['p'])})",
+            f"- Kendall tau {_fmt(k['tau'])} (p = {_p(k['p'])}, {k['n_words']} words); "
+            f"untrained Xavier baseline {_fmt(b['tau'])} (p = {_p(b['p'])})",
             f"- sign accuracy: positive words {_fmt(s['positive'])}, negative words "
             f"{_fmt(s['negative'])}",
-            f"- negative words only: tau {_fmt(n['tau'])} (p = {_fmt(n['p'])})",
+            f"- negative words only: tau {_fmt(n['tau'])} (p = {_p(n['p'])})",
         ]
         a = summary["ablation"]["mean_reward"]
         lines += [
