@@ -25,3 +25,8 @@ def test_config_validates_and_gets_defaults(path):
 def test_unknown_key_is_rejected():
     with pytest.raises(Exception, match="sae"):
         validate({"sae": {"kk": 3}}, SCHEMA)
+
+
+def test_run_names_must_be_wildcard_safe():
+    with pytest.raises(Exception, match="does not match"):
+        validate({"lfp": {"runs": {"my/run": {"task": "vader", "algorithm": "grpo"}}}}, SCHEMA)
