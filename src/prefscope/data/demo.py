@@ -7,10 +7,18 @@ difference, with known weights, some of them zero. Because the truth is planted,
 workflow's output can be checked: every concept with a nonzero weight should be found by
 an SAE feature whose label effect has the planted sign, and no zero-weight concept should
 look significant.
+
+The two responses of a pair are two drafts of one answer: same advice (bar one tip in a few
+pairs) and, for every concept, the same wording, drawn once per pair (:class:`_Wording`). A
+concept both drafts show then cancels in the embedding difference A - B, which carries the
+concepts in which they differ and little else. Across pairs the wording varies (see
+``demo_text``), so no single token gives a concept away.
 """
 
 from __future__ import annotations
 
+import zlib
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -23,13 +31,21 @@ CONCEPTS = ("bullets", "apology", "refusal", "question", "citation", "bold")
 
 @dataclass(frozen=True)
 class DemoTruth:
-    """Planted weights (log-odds of A winning per unit of A-minus-B) and prevalences."""
+    """Planted weights (log-odds of A winning per unit of A-minus-B) and prevalences.
+
+    The analysis controls for the word-count difference, and every concept but bold adds
+    words. At a fixed length difference, words one concept adds mean fewer words from the
+    others, so a zero-weight concept would inherit the effects of the wordy weighted ones.
+    The weights, prevalences and phrase lengths are chosen so that those cancel (the sum
+    over weighted concepts of weight x words added x variance of the A-B indicator is about
+    zero): the zero-weight concepts are null given length too, not only marginally.
+    """
 
     weights: dict[str, float] = field(
         default_factory=lambda: {
-            "bullets": 1.0,
-            "apology": -0.9,
-            "refusal": -1.5,
+            "bullets": 1.1,
+            "apology": -0.7,
+            "refusal": -1.0,
             "question": 0.0,
             "citation": 0.0,
             "bold": 0.8,
@@ -37,18 +53,34 @@ class DemoTruth:
     )
     prevalence: dict[str, float] = field(
         default_factory=lambda: {
-            "bullets": 0.25,
-            "apology": 0.2,
-            "refusal": 0.12,
-            "question": 0.2,
-            "citation": 0.2,
-            "bold": 0.2,
+            "bullets": 0.2,
+            "apology": 0.15,
+            "refusal": 0.1,
+            "question": 0.25,
+            "citation": 0.15,
+            "bold": 0.15,
         }
     )
     length_weight: float = 0.25  # log-odds per 10 words of length difference
     intercept: float = 0.0
     tie_fraction: float = 0.04  # labels replaced by null ("tie") at random
     duplicate_fraction: float = 0.02  # rows repeated (half of them with A and B swapped)
+    tip_change_fraction: float = 0.1  # pairs whose answers differ by one piece of advice
+
+
+@dataclass(frozen=True)
+class _Wording:
+    """How one pair words each concept. Drawn once per pair and shared by A and B, as two
+    drafts of one answer word what they share alike: a concept both responses show then
+    cancels in the difference A - B, and only the concepts in which they differ remain."""
+
+    apology: str
+    refusal: str
+    question: str
+    citation: str
+    list_marker: str
+    list_intro: str
+    bold_seed: int
 
 
 def _citation(rng: np.random.Generator) -> str:
@@ -63,76 +95,87 @@ def _citation(rng: np.random.Generator) -> str:
     )
 
 
-def _bolden(sentence: str, rng: np.random.Generator) -> str:
-    """Mark a few words of a sentence as **bold** (the phrase varies, the markup is the concept)."""
+def _draw_wording(rng: np.random.Generator) -> _Wording:
+    def pick(bank: Sequence[str]) -> str:
+        return bank[rng.integers(len(bank))]
+
+    return _Wording(
+        apology=pick(T.APOLOGIES),
+        refusal=" ".join(pick(part) for part in T.REFUSAL_PARTS),
+        question=pick(T.QUESTIONS),
+        citation=_citation(rng),
+        list_marker=pick(T.LIST_MARKERS),
+        list_intro=pick(T.LIST_INTROS),
+        bold_seed=int(rng.integers(2**31)),
+    )
+
+
+def _bolden(sentence: str, seed: int) -> str:
+    """Mark a few words of a sentence as **bold** (the phrase varies, the markup is the
+    concept). The span depends on the sentence and the pair's seed only, so a sentence both
+    responses share is bolded alike."""
+    rng = np.random.default_rng([seed, zlib.crc32(sentence.encode())])
     words = sentence.split(" ")
     if len(words) < 4:
         return f"**{sentence}**"
-    start = int(rng.integers(0, len(words) - 2))
-    span = int(rng.integers(1, 3))
+    span = int(rng.integers(2, 4))
+    start = int(rng.integers(0, len(words) - span + 1))
     words[start] = "**" + words[start]
-    words[start + span] = words[start + span] + "**"
+    words[start + span - 1] = words[start + span - 1] + "**"
     return " ".join(words)
 
 
 def compose_response(
-    topic: str, concepts: dict[str, bool], tips: list[tuple[str, int]], rng: np.random.Generator
+    topic: str, concepts: dict[str, bool], tips: list[tuple[str, int]], wording: _Wording
 ) -> str:
     """Render one response; ``concepts`` says which planted concepts it shows."""
-    if concepts["refusal"]:
-        body = [T.REFUSALS[rng.integers(len(T.REFUSALS))] + T.REFUSAL_TAILS[rng.integers(3)]]
-    else:
-        body = []
+    body = [wording.refusal] if concepts["refusal"] else []
     sentences = [T.SENTENCES[wrapper].format(tip=tip) for tip, wrapper in tips]
-    if concepts["bold"] and sentences:
-        for i in rng.choice(len(sentences), size=min(2, len(sentences)), replace=False):
-            sentences[i] = _bolden(sentences[i], rng)
-    elif concepts["bold"]:
-        body[0] = _bolden(body[0], rng)
+    if concepts["bold"]:
+        if sentences:
+            sentences = [_bolden(s, wording.bold_seed) for s in sentences]
+        else:
+            body = [_bolden(b, wording.bold_seed) for b in body]
     parts: list[str] = []
     if concepts["apology"]:
-        parts.append(T.APOLOGIES[rng.integers(len(T.APOLOGIES))])
+        parts.append(wording.apology)
     parts.extend(body)
     if sentences:
         if concepts["bullets"]:
-            marker = T.LIST_MARKERS[rng.integers(len(T.LIST_MARKERS))]
-            intro = T.LIST_INTROS[rng.integers(len(T.LIST_INTROS))]
-            parts.append(intro + "\n" + "\n".join(marker + s for s in sentences))
+            items = "\n".join(wording.list_marker + s for s in sentences)
+            parts.append(wording.list_intro + "\n" + items)
         else:
             parts.append(" ".join(sentences))
     if concepts["citation"]:
-        parts.append(_citation(rng))
+        parts.append(wording.citation)
     if concepts["question"]:
-        parts.append(T.QUESTIONS[rng.integers(len(T.QUESTIONS))])
+        parts.append(wording.question)
     return "\n\n".join(parts) if concepts["bullets"] else " ".join(parts)
 
 
 def _shared_tips(
-    topic: str, rng: np.random.Generator
+    topic: str, rng: np.random.Generator, change: float
 ) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
     """Advice (tip, phrasing) for A and B on one topic.
 
     The two answers share most advice and its phrasing, as two drafts of one answer do, and
-    differ by one tip in a quarter of pairs, so that the planted concepts rather than the
-    content dominate the difference A - B."""
+    differ by one tip in a fraction ``change`` of pairs, so that the planted concepts rather
+    than the content dominate the difference A - B."""
     pool = list(T.TOPICS[topic])
     order = [(pool[i], int(rng.integers(len(T.SENTENCES)))) for i in rng.permutation(len(pool))]
     n = int(rng.integers(1, 4))
     tips_a = order[:n]
     tips_b = list(tips_a)
     move = rng.random()
-    if move < 1 / 8 and len(tips_b) > 1:
+    if move < change / 2 and len(tips_b) > 1:
         tips_b.pop(int(rng.integers(len(tips_b))))
-    elif move < 1 / 4:
+    elif move < change:
         tips_b.append(order[n])
     return tips_a, tips_b
 
 
 def _draw_concepts(rng: np.random.Generator, truth: DemoTruth) -> dict[str, bool]:
-    drawn = {c: bool(rng.random() < truth.prevalence[c]) for c in CONCEPTS}
-    if drawn["refusal"]:
-        drawn["bullets"] = False  # a refusal has no advice to list
-    return drawn
+    return {c: bool(rng.random() < truth.prevalence[c]) for c in CONCEPTS}
 
 
 def generate_demo(
@@ -154,9 +197,10 @@ def generate_demo(
         topic = topics[rng.integers(len(topics))]
         prompt = T.PROMPTS[rng.integers(len(T.PROMPTS))].format(topic=topic)
         ca, cb = _draw_concepts(rng, truth), _draw_concepts(rng, truth)
-        tips_a, tips_b = _shared_tips(topic, rng)
-        ra = compose_response(topic, ca, tips_a, rng)
-        rb = compose_response(topic, cb, tips_b, rng)
+        tips_a, tips_b = _shared_tips(topic, rng, truth.tip_change_fraction)
+        wording = _draw_wording(rng)
+        ra = compose_response(topic, ca, tips_a, wording)
+        rb = compose_response(topic, cb, tips_b, wording)
         dlen = len(ra.split()) - len(rb.split())
         logit = truth.intercept + truth.length_weight * dlen / 10.0
         logit += sum(truth.weights[c] * (int(ca[c]) - int(cb[c])) for c in CONCEPTS)

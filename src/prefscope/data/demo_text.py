@@ -188,57 +188,60 @@ SENTENCES = [
     "One simple idea is to {tip}.",
 ]
 
-LIST_MARKERS = ["- ", "* ", "• "]
-LIST_INTROS = ["Here are some ideas:", "Consider these points:", "A few suggestions:", "Some tips:"]
+# Each bank words one idea many ways: the variants share their meaning (so that one SAE
+# direction can carry the concept), and no token is in every variant (so that no word
+# gives it away).
+LIST_MARKERS = ["- ", "• "]
+LIST_INTROS = [
+    "Here is a checklist:",
+    "A quick checklist:",
+    "Here is a to-do list:",
+    "Your to-do list:",
+    "Here is a short list:",
+    "A short list:",
+]
 
 APOLOGIES = [
-    'Sorry about that.',
-    'I apologize.',
-    'My apologies.',
-    'Apologies for that.',
+    "Sorry about that.",
+    "I apologize.",
+    "My apologies.",
+    "Apologies for that.",
     "I'm sorry.",
-    'I am so sorry.',
-    'Please accept my apologies.',
-    'Sorry, my mistake.',
+    "I am so sorry.",
+    "Please accept my apologies.",
+    "Sorry, my mistake.",
 ]
 
-REFUSALS = [
-    "I can't give personal advice on this.",
-    "I'm not able to advise on your specific case.",
-    "I won't give a definite recommendation here.",
-    'I cannot offer professional guidance on this.',
-    'I must decline to give specific advice.',
-    "I'm unable to advise you personally.",
-    "Sorry, but I can't advise on your situation.",
-    'Personal advice is not something I can give.',
-]
-
-REFUSAL_TAILS = [
-    '',
-    ' Only general points follow.',
-    ' Please check with an expert.',
-]
+# A refusal is assembled from independently drawn parts: its wording varies smoothly instead
+# of falling into a few fixed sentences (which an SAE would split into one latent each).
+REFUSAL_PARTS = (
+    ("I can't", "I cannot", "I'm unable to", "I'm not able to", "I am not able to", "I won't"),
+    ("give you", "offer you", "provide"),
+    ("personal", "individual", "specific"),
+    ("advice", "guidance", "recommendations"),
+    ("on this.", "here.", "for your case.", "on your situation."),
+)
 
 QUESTIONS = [
-    'Does that help?',
-    'Would you like more details?',
-    'Do you have any other questions?',
-    'Shall I explain further?',
-    'Is that what you were looking for?',
-    'Want me to go on?',
-    'Should I give more examples?',
-    'Any questions about this?',
+    "Does that help?",
+    "Does this help?",
+    "Is that helpful?",
+    "Was that useful?",
+    "Does that make sense?",
+    "Is this what you needed?",
+    "Did that answer it?",
+    "Is that clear?",
 ]
 
-SITES = ["example", "learnhub", "guidebase", "howtocenter", "openskills", "dailytips"]
-SLUGS = ["guide", "article/42", "tips", "docs/start", "faq", "resources"]
+SITES = ["learnhub", "guidebase", "howtocenter", "openskills", "dailytips", "skillpath"]
+SLUGS = ["guide", "tips", "basics", "start", "faq", "resources"]
 AUTHORS = ["Smith", "Garcia", "Chen", "Okafor", "Novak", "Larsen", "Patel", "Moreau"]
 JOURNALS = ["Journal of Practical Skills", "Applied Learning Review", "Habits Quarterly"]
 CITATIONS = [
-    'Source: https://www.{site}.org/{slug}',
-    'Source: https://{site}.com/{slug}',
-    'See https://www.{site}.net/{slug} for details.',
-    'Reference: https://www.{site}.org/{slug}',
-    'Citation: https://{site}.org/{slug}',
-    'Read more at https://www.{site}.com/{slug}',
+    "Source: https://www.{site}.org/{slug}",
+    "Source: https://{site}.com/{slug}",
+    "See https://www.{site}.net/{slug} for details.",
+    "Reference: https://www.{site}.org/{slug}",
+    "Citation: https://{site}.org/{slug}",
+    "Read more at https://www.{site}.com/{slug}",
 ]
