@@ -101,16 +101,36 @@ def test_column_mapping(tmp_path):
     assert out["response_A"].to_list() == ["one two three", "a"]
 
 
-def test_ingest_stage_writes_nothing_on_error(tmp_path):
+GOOD = {"prompt": "p", "response_A": "a", "response_B": "b", "label": 1}
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"label": "maybe"}, r"row 2.*label"),
+        ({"response_A": "  "}, r"row 2.*response_A"),
+        ({"prompt": None}, r"row 2.*prompt"),
+        ({"label": None, "drop": "label"}, r"label"),
+        ("unreadable", r"cannot read"),
+    ],
+    ids=["bad-label", "empty-response", "null-prompt", "missing-column", "unreadable-file"],
+)
+def test_ingest_stage_names_the_problem_and_writes_nothing(tmp_path, bad, message):
     path = tmp_path / "pairs.jsonl"
-    rows = [{"prompt": "p", "response_A": "a", "response_B": "b", "label": 1},
-            {"prompt": "p", "response_A": "a", "response_B": "b", "label": "maybe"}]
-    path.write_text("\n".join(json.dumps(r) for r in rows))
+    if bad == "unreadable":
+        path.write_bytes(b"\x00\xff not json")
+    else:
+        drop = bad.pop("drop", None)
+        rows = [dict(GOOD), {**GOOD, **bad}]
+        if drop:
+            rows = [{k: v for k, v in r.items() if k != drop} for r in rows]
+        path.write_text("\n".join(json.dumps(r) for r in rows))
     outputs = {"pairs": tmp_path / "out/pairs.parquet", "stats": tmp_path / "out/stats.json"}
     params = {"source": str(path), "split_columns": ["prompt"], "train_fraction": 0.5,
               "seed": 0, "max_rows": None}
-    with pytest.raises(InputError, match="row 2"):
+    with pytest.raises(InputError, match=message) as err:
         ingest({"table": str(path)}, outputs, params, 1)
+    assert str(path) in str(err.value)
     assert not outputs["pairs"].exists() and not outputs["stats"].exists()
 
 
