@@ -14,6 +14,7 @@ completion tokens = words in the answer.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections import deque
@@ -161,3 +162,34 @@ class FakeOpenAI:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+
+# ---------------------------------------------------------------------- test-side helpers
+def openai_backend(server: FakeOpenAI, **settings: Any) -> dict[str, Any]:
+    """An ``llm.backends`` entry pointing at ``server`` (no key, near-instant retries)."""
+    return {"type": "openai", "model": "fake", "base_url": server.url, "api_key_env": None,
+            "retry_base_delay": 0.001, **settings}
+
+
+def task_text(request: dict[str, Any]) -> tuple[str, str]:
+    """(system prompt, first user message): the task, also in repair conversations."""
+    system = request["messages"][0]["content"]
+    return system, next(m["content"] for m in request["messages"] if m["role"] == "user")
+
+
+def blocks(tag: str, text: str) -> list[str]:
+    """The contents of every ``<tag>`` block of a prompt."""
+    return re.findall(rf"<{tag}>\n(.*?)\n</{tag}>", text, re.S)
+
+
+def annotate_by_word(user: str, concept_stem: str, word: str) -> str:
+    """A perfect annotator of one concept: a concept containing ``concept_stem`` goes to the
+    response that alone contains ``word``; every other concept is a tie."""
+    [a], [b] = blocks("response_a", user), blocks("response_b", user)
+    answer = {}
+    for number, concept in re.findall(r"^(\d+)\. (.*)$", user.split("Concepts:")[1], re.M):
+        side = "Tie"
+        if concept_stem in concept and (word in a) != (word in b):
+            side = "A" if word in a else "B"
+        answer[number] = side
+    return json.dumps(answer)

@@ -110,7 +110,7 @@ def test_grade_parse_and_filter():
 def test_llm_rewrite_triples_apply_the_grade_and_are_cached(tmp_path):
     """HH/toxic path: worse + neutral rewrites through an OpenAI-compatible server; rewrites
     graded below min_grade are dropped; a rerun is served from the cache (zero calls)."""
-    from helpers.fake_openai import FakeOpenAI
+    from helpers.fake_openai import FakeOpenAI, openai_backend
 
     from prefscope.lfp_probe.triples import stage
 
@@ -132,8 +132,7 @@ def test_llm_rewrite_triples_apply_the_grade_and_are_cached(tmp_path):
             "rewrite": {
                 "task_description": "helpful and harmless answers",
                 "cache_path": str(tmp_path / "llm.sqlite"),
-                "llm": {"backends": {"gpt": {"type": "openai", "model": "fake",
-                                             "base_url": server.url, "api_key_env": None}}},
+                "llm": {"backends": {"gpt": openai_backend(server)}},
             },
         }
         for run in ("first", "rerun"):

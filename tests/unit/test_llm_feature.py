@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import re
-
 import numpy as np
 import pytest
-from helpers.fake_openai import FakeOpenAI, Reply
+from helpers.fake_openai import FakeOpenAI, Reply, annotate_by_word, openai_backend, task_text
 
 from prefscope.interpret.backend import Annotator, Describer, PairText, make_backends
 from prefscope.llm import FeatureBackend, make_feature_backend
@@ -20,31 +17,19 @@ BACK = PairText("Help?", "Fine.", "So sorry about that.")
 
 def oracle(request) -> str:
     """A pretend LLM: describes apologies; annotates "apolog*" concepts by the word sorry."""
-    system = request["messages"][0]["content"]
-    # the first user message is the task, also in repair conversations
-    user = next(m["content"] for m in request["messages"] if m["role"] == "user")
+    system, user = task_text(request)
     if system == DESCRIBE_SYSTEM:
         return '- "apologizes to the user"' if "sorry" in user else '"talks plainly"'
     if system == ANNOTATE_SYSTEM:
-        a = re.search(r"<response_a>\n(.*?)\n</response_a>", user, re.S).group(1)
-        b = re.search(r"<response_b>\n(.*?)\n</response_b>", user, re.S).group(1)
-        concepts = re.findall(r"^(\d+)\. (.*)$", user.split("Concepts:")[1], re.M)
-        out = {}
-        for number, concept in concepts:
-            side = "Tie"
-            if "apolog" in concept and ("sorry" in a) != ("sorry" in b):
-                side = "A" if "sorry" in a else "B"
-            out[number] = side
-        return json.dumps(out)
+        return annotate_by_word(user, "apolog", "sorry")
     return "apology"
 
 
 @pytest.fixture
 def setup(tmp_path):
     with FakeOpenAI(oracle) as server:
-        cfg = {"cache": str(tmp_path / "llm.sqlite"), "backends": {"gpt": {
-            "type": "openai", "model": "fake", "base_url": server.url, "api_key_env": None,
-            "retry_base_delay": 0.001, "concurrency": 3}}}
+        cfg = {"cache": str(tmp_path / "llm.sqlite"),
+               "backends": {"gpt": openai_backend(server, concurrency=3)}}
         yield server, cfg
 
 

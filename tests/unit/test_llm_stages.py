@@ -8,12 +8,11 @@ identical outputs and zero calls.
 from __future__ import annotations
 
 import json
-import re
 
 import numpy as np
 import polars as pl
 import pytest
-from helpers.fake_openai import FakeOpenAI
+from helpers.fake_openai import FakeOpenAI, annotate_by_word, blocks, openai_backend, task_text
 
 from prefscope.interpret.explain import explain
 from prefscope.interpret.fidelity import fidelity
@@ -24,28 +23,15 @@ N, N_TRAIN = 120, 80
 WORDS = ["soil", "water", "seed", "leaf", "root", "rain", "light", "rake", "bean", "fence"]
 
 
-def blocks(tag: str, text: str) -> list[str]:
-    return re.findall(rf"<{tag}>\n(.*?)\n</{tag}>", text, re.S)
-
-
 def oracle(request) -> str:
-    system = request["messages"][0]["content"]
-    user = next(m["content"] for m in request["messages"] if m["role"] == "user")
+    system, user = task_text(request)
     if system == DESCRIBE_SYSTEM:
         a = blocks("response_a", user)
         if sum("sorry" in t for t in a) > len(a) / 2:
             return '- "apologizes to the user"'
         return f'"mentions {len(a)} garden words"'
     if system == ANNOTATE_SYSTEM:
-        [a], [b] = blocks("response_a", user), blocks("response_b", user)
-        concepts = re.findall(r"^(\d+)\. (.*)$", user.split("Concepts:")[1], re.M)
-        answer = {}
-        for number, concept in concepts:
-            side = "Tie"
-            if "apolog" in concept and ("sorry" in a) != ("sorry" in b):
-                side = "A" if "sorry" in a else "B"
-            answer[number] = side
-        return json.dumps(answer)
+        return annotate_by_word(user, "apolog", "sorry")
     return "apology" if "apolog" in user else "garden words"
 
 
@@ -99,9 +85,7 @@ def test_explain_and_fidelity_through_the_llm_backend(tmp_path, server):
         "top_percentile": [50, 100], "max_words": 64, "seed": 0,
         "scoring_n_examples": 30, "concepts_per_call": 4, "fidelity_alpha": 0.05,
         "cache_path": str(tmp_path / "cache" / "llm.sqlite"),
-        "llm": {"backends": {"gpt": {"type": "openai", "model": "fake", "base_url": server.url,
-                                     "api_key_env": None, "concurrency": 4,
-                                     "retry_base_delay": 0.001}}},
+        "llm": {"backends": {"gpt": openai_backend(server, concurrency=4)}},
     }
     explanations, table, stats = run_stages(inputs, tmp_path / "run1", params)
 

@@ -8,7 +8,7 @@ import re
 
 import numpy as np
 import pytest
-from helpers.fake_openai import FakeOpenAI, Reply
+from helpers.fake_openai import FakeOpenAI, Reply, openai_backend
 
 from prefscope.llm import (
     backend_from_config,
@@ -34,9 +34,8 @@ def oracle(request) -> str:
 @pytest.fixture
 def chat(tmp_path):
     with FakeOpenAI(oracle) as server:
-        cfg = {"cache": str(tmp_path / "llm.sqlite"), "backends": {"small": {
-            "type": "openai", "model": "fake", "base_url": server.url, "api_key_env": None,
-            "retry_base_delay": 0.001, "malformed_retries": 0}}}
+        cfg = {"cache": str(tmp_path / "llm.sqlite"),
+               "backends": {"small": openai_backend(server, malformed_retries=0)}}
         backend = backend_from_config("small", cfg)
         backend.server = server
         yield backend

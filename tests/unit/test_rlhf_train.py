@@ -41,6 +41,13 @@ RL = {
 EVAL = {"n_completions": 8, "max_new_tokens": 8, "batch_size": 8, "seed": 0}
 
 
+def run_params(run: str, task: str, algorithm: str, *, base_model: str = "tiny-neox",
+               rl=None, dpo=None, eval=None) -> dict:
+    """The ``lfp_rlhf`` rule's params for a test run (settings of the other algorithm: None)."""
+    return {"run": run, "task": task, "algorithm": algorithm, "seed": 0,
+            "base_model": base_model, "rl": rl, "dpo": dpo, "eval": eval}
+
+
 @pytest.fixture(scope="module")
 def base(tmp_path_factory):
     root = tmp_path_factory.mktemp("lfp")
@@ -80,16 +87,7 @@ def test_sampling_is_seeded(base):
 def test_grpo_stage_then_divergence(base):
     root, corpus = base
     out = {"policy": root / "grpo" / "policy", "rlhf": root / "grpo" / "rlhf.json"}
-    params = {
-        "run": "t",
-        "task": "vader",
-        "algorithm": "grpo",
-        "seed": 0,
-        "base_model": "tiny-neox",
-        "rl": RL,
-        "dpo": None,
-        "eval": EVAL,
-    }
+    params = run_params("t", "vader", "grpo", rl=RL, eval=EVAL)
     stages.rlhf_stage({"base": root / "base", "prefixes": corpus["prefixes"]}, out, params, 1)
     rec = read_json(out["rlhf"])
     assert rec["trainer"] == "GRPOTrainer" and rec["algorithm"] == "grpo"
@@ -112,16 +110,7 @@ def test_grpo_stage_then_divergence(base):
 
 def test_rl_needs_the_vader_task(base):
     root, corpus = base
-    params = {
-        "run": "t",
-        "task": "hh",
-        "algorithm": "rloo",
-        "seed": 0,
-        "base_model": "x",
-        "rl": RL,
-        "dpo": None,
-        "eval": EVAL,
-    }
+    params = run_params("t", "hh", "rloo", base_model="x", rl=RL, eval=EVAL)
     with pytest.raises(ValueError, match="reward function"):
         stages.rlhf_stage(
             {"base": root / "base", "prefixes": corpus["prefixes"]},
@@ -171,16 +160,7 @@ def test_dpo_stage_on_branch_w_pairs(base):
     )
     assert read_json(prefs["info"])["n_eval"] == 4
     out = {"policy": root / "dpo" / "policy", "rlhf": root / "dpo" / "rlhf.json"}
-    params = {
-        "run": "d",
-        "task": "hh",
-        "algorithm": "dpo",
-        "seed": 0,
-        "base_model": "tiny-neox",
-        "rl": None,
-        "dpo": dpo,
-        "eval": None,
-    }
+    params = run_params("d", "hh", "dpo", dpo=dpo)
     stages.rlhf_stage({"base": root / "base", "preferences": prefs["preferences"]}, out, params, 1)
     rec = read_json(out["rlhf"])
     assert rec["trainer"] == "DPOTrainer" and rec["n_train_pairs"] == 12

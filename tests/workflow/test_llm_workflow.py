@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
-from helpers.fake_openai import FakeOpenAI
+from helpers.fake_openai import FakeOpenAI, blocks, openai_backend, task_text
 from smkapi import copy_workflow, run_snakemake, write_config
 
 from prefscope.llm.prompts import ANNOTATE_SYSTEM, DESCRIBE_SYSTEM
@@ -27,13 +27,11 @@ TARGET = "results/demo/interpret/fidelity.json"
 
 def answer(request: dict) -> str:
     """A deterministic stand-in model: describes every feature as lists, annotates by length."""
-    system = request["messages"][0]["content"]
-    user = request["messages"][-1]["content"]
+    system, user = task_text(request)
     if system == DESCRIBE_SYSTEM:
         return '"answers with a bulleted list"'
     if system == ANNOTATE_SYSTEM:
-        a = re.findall(r"<response_a>\n(.*?)\n</response_a>", user, re.S)[0]
-        b = re.findall(r"<response_b>\n(.*?)\n</response_b>", user, re.S)[0]
+        [a], [b] = blocks("response_a", user), blocks("response_b", user)
         numbers = re.findall(r"^(\d+)\. ", user.split("Concepts:")[1], re.M)
         lines_a, lines_b = a.count("\n"), b.count("\n")
         side = "A" if lines_a > lines_b else "B" if lines_b > lines_a else "Tie"
@@ -62,13 +60,7 @@ def test_llm_backend_run_caches_and_never_writes_the_key(tmp_path: Path):
                 "interpret": {"backend": "gpt", "n_candidates": 2, "scoring_n_examples": 40},
                 "llm": {
                     "backends": {
-                        "gpt": {
-                            "type": "openai",
-                            "model": "fake-model",
-                            "base_url": server.url,
-                            "api_key_env": "PREFSCOPE_TEST_KEY",
-                            "retry_base_delay": 0.001,
-                        }
+                        "gpt": openai_backend(server, api_key_env="PREFSCOPE_TEST_KEY")
                     }
                 },
             },
