@@ -107,16 +107,21 @@ def explain_features(
     return records
 
 
-def explain(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
-    """Stage: write ``explanations.json`` (candidates per feature, usage, settings)."""
-    pairs, codes = load_pairs_and_codes(str(inputs["pairs"]), str(inputs["codes"]))
-    describer, _ = make_backends(
+def stage_backends(pairs: pl.DataFrame, params: dict) -> tuple[Any, Any]:
+    """(describer, annotator) from a rule's params, as the explain and fidelity stages use them."""
+    return make_backends(
         params["backend"],
         params.get("annotator"),
         dict(params.get("llm") or {}),
         background_texts(pairs),
         cache_path=params.get("cache_path"),
     )
+
+
+def explain(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
+    """Stage: write ``explanations.json`` (candidates per feature, usage, settings)."""
+    pairs, codes = load_pairs_and_codes(str(inputs["pairs"]), str(inputs["codes"]))
+    describer, _ = stage_backends(pairs, params)
     features = explain_features(pairs, codes, describer, params)
     n_dead = sum(1 for f in features if not f["n_nonzero"])
     log.info("explained %d features (%d never fire on train rows) with %s",

@@ -28,8 +28,7 @@ from scipy import stats
 from tqdm.auto import tqdm
 
 from prefscope.errors import InputError
-from prefscope.interpret.backend import make_backends
-from prefscope.interpret.explain import background_texts, load_pairs_and_codes, pool
+from prefscope.interpret.explain import load_pairs_and_codes, pool, stage_backends
 from prefscope.interpret.labels import short_label
 from prefscope.interpret.sampling import pair_text, sample_scoring
 from prefscope.io import read_json, write_json, write_parquet
@@ -164,13 +163,7 @@ def fidelity(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
     """Stage: write ``fidelity.parquet`` (per feature) and ``fidelity.json`` (summary)."""
     pairs, codes = load_pairs_and_codes(str(inputs["pairs"]), str(inputs["codes"]))
     explanations = read_json(inputs["explanations"])
-    describer, annotator = make_backends(
-        params["backend"],
-        params.get("annotator"),
-        dict(params.get("llm") or {}),
-        background_texts(pairs),
-        cache_path=params.get("cache_path"),
-    )
+    describer, annotator = stage_backends(pairs, params)
     table = fidelity_table(pairs, codes, explanations, describer, annotator, params,
                            source=str(inputs["explanations"]))
     r = table.get_column("fidelity_r").drop_nans().drop_nulls()
