@@ -218,14 +218,55 @@ def lfp_summary_inputs(wildcards):
     return inputs
 
 
+def lfp_page_inputs(wildcards):
+    base = f"results/lfp/{wildcards.run}"
+    inputs = {
+        "summary": f"{base}/summary.json",
+        "explanations": f"{base}/probe/explanations.json",
+        "divergence": f"{base}/divergence.png",
+        "pca": f"{base}/probe/pca.png",
+        "error_vs_count": f"{base}/probe/error_vs_count.png",
+    }
+    if lfp_task(wildcards) == "vader":
+        inputs["completions"] = f"{base}/probe/completions.parquet"
+    return inputs
+
+
+# ---------------------------------------------------------------- report pages
+COMPARE_SUMMARY = "results/compare/summary.json"
+
+
+def has_compare():
+    """With two or more datasets, the cross-dataset comparison joins the index page (once a
+    rule of this workflow makes it)."""
+    if len(DATASETS) < 2:
+        return False
+    return any(
+        COMPARE_SUMMARY in map(str, rule.output) for rule in workflow.rules
+    )
+
+
+def index_inputs(wildcards):
+    inputs = {
+        "datasets": [f"results/{ds}/summary.json" for ds in DATASETS],
+        "runs": [f"results/lfp/{run}/summary.json" for run in RUNS],
+    }
+    if has_compare():
+        inputs["compare"] = COMPARE_SUMMARY
+    return inputs
+
+
 # ---------------------------------------------------------------- targets
 def all_outputs():
     out = []
     for ds in DATASETS:
         out += [
             f"results/{ds}/{name}"
-            for name in ("summary.json", "summary.md", "features.tsv")
+            for name in ("summary.json", "summary.md", "features.tsv", "report.html")
         ]
     for run in RUNS:
-        out += [f"results/lfp/{run}/{name}" for name in ("summary.json", "summary.md")]
-    return out
+        out += [
+            f"results/lfp/{run}/{name}"
+            for name in ("summary.json", "summary.md", "report.html")
+        ]
+    return out + ["results/index.html"]

@@ -23,11 +23,11 @@ rule report:
             category="{ds}",
             labels={"dataset": "{ds}", "figure": "held-out AUC"},
         ),
-        html=report(
-            "results/{ds}/features.html",
-            caption="../report/features_html.rst",
+        page=report(
+            "results/{ds}/report.html",
+            caption="../report/dataset_page.rst",
             category="{ds}",
-            labels={"dataset": "{ds}", "page": "features with examples"},
+            labels={"dataset": "{ds}", "page": "browsable report"},
         ),
     log:
         "logs/{ds}/report.log",
@@ -36,7 +36,50 @@ rule report:
     params:
         dataset=lambda wc: wc.ds,
         fdr_q=config["analyze"]["fdr_q"],
-        html_features=20,
+        page_example_features=200,
+        page_examples=3,
         code=module_hash("prefscope.report"),
     script:
         "../scripts/report.py"
+
+
+rule lfp_report:
+    input:
+        unpack(lfp_page_inputs),
+    output:
+        page=report(
+            "results/lfp/{run}/report.html",
+            caption="../report/lfp_page.rst",
+            category="Learned feedback patterns",
+            labels={"run": "{run}", "page": "browsable report"},
+        ),
+    log:
+        "logs/lfp/{run}/report.log",
+    conda:
+        "../../envs/cpu.yaml"
+    params:
+        code=module_hash("prefscope.report"),
+    script:
+        "../scripts/lfp_report.py"
+
+
+rule index:
+    input:
+        unpack(index_inputs),
+    output:
+        index=report(
+            "results/index.html",
+            caption="../report/index_page.rst",
+            category="Overview",
+            labels={"page": "index of every result"},
+        ),
+    log:
+        "logs/index.log",
+    conda:
+        "../../envs/cpu.yaml"
+    params:
+        datasets=DATASETS,
+        runs=RUNS,
+        code=module_hash("prefscope.report"),
+    script:
+        "../scripts/index.py"

@@ -116,6 +116,8 @@ def explain_features(
                 "explanation": explanation,
                 "simulation_score": float(score),
                 "relevant": bool(interp.relevance(interp.backend, explanation, task_description)),
+                # the texts the explanation was written from: [word, level 0-10] per word
+                "top_contexts": [[[w, int(lv)] for w, lv in r] for r in explain_recs],
             }
         )
     return out

@@ -15,7 +15,15 @@ def _plt():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    # identical inputs give byte-identical SVGs (fixed element ids, no creation date)
+    matplotlib.rcParams["svg.hashsalt"] = "prefscope"
+
     return plt
+
+
+def _save(fig, path, fmt: str) -> None:
+    metadata = {"Date": None} if fmt == "svg" else None
+    fig.savefig(path, format=fmt, metadata=metadata)
 
 
 def effects_plot(table: pl.DataFrame, path: str | Path, top: int = 20) -> None:
@@ -38,7 +46,7 @@ def effects_plot(table: pl.DataFrame, path: str | Path, top: int = 20) -> None:
     ax.set_xlabel("log-odds of winning per SD of activation (length-controlled)")
     fig.tight_layout()
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format=Path(path).suffix[1:])
+        _save(fig, tmp, Path(path).suffix[1:])
     plt.close(fig)
 
 
@@ -58,5 +66,5 @@ def auc_plot(auc: dict, path: str | Path) -> None:
     ax.set_xlabel("held-out ROC-AUC (95% bootstrap CI)")
     fig.tight_layout()
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format=Path(path).suffix[1:])
+        _save(fig, tmp, Path(path).suffix[1:])
     plt.close(fig)

@@ -8,8 +8,9 @@ import numpy as np
 import polars as pl
 
 from prefscope.io import load_npy, read_json, write_json, write_parquet, write_text, write_tsv
-from prefscope.report.html import feature_page
+from prefscope.report.dataset_page import dataset_page
 from prefscope.report.markdown import summary_markdown
+from prefscope.report.orient import orient_lasso
 from prefscope.report.plots import auc_plot, effects_plot
 from prefscope.report.recovery import planted_recovery
 from prefscope.report.tables import feature_table, flat_for_tsv
@@ -18,7 +19,7 @@ log = logging.getLogger("prefscope.report")
 
 _TOP_COLUMNS = (
     "feature", "label", "description", "coef", "ci_low", "ci_high", "p", "q",
-    "delta_win_rate", "prevalence", "fidelity_r", "fidelity_p", "kept",
+    "delta_win_rate", "prevalence", "fidelity_r", "fidelity_p", "kept", "orientation",
 )
 
 
@@ -44,20 +45,27 @@ def report(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
         ).to_dicts(),
         "settings": {"fdr_q": fdr_q},
     }
-    codes = load_npy(inputs["codes"])
+    # codes in the shown direction: column j times the orientation of feature j
+    sign = table.sort("feature").get_column("orientation").to_numpy()
+    codes = np.asarray(load_npy(inputs["codes"])) * sign[None, :]
+    summary["lasso"] = orient_lasso(summary["lasso"], sign)
     if "truth" in inputs:
         truth = read_json(inputs["truth"])
         concepts = pl.read_parquet(inputs["concepts"])
-        summary["planted_recovery"] = planted_recovery(codes, concepts, truth, analysis, fdr_q)
+        summary["planted_recovery"] = planted_recovery(codes, concepts, truth, table, fdr_q)
     write_parquet(outputs["features"], table)
     write_tsv(outputs["features_tsv"], flat_for_tsv(table))
     effects_plot(table, outputs["effects_plot"])
     auc_plot(summary["auc"], outputs["auc_plot"])
     pairs = pl.read_parquet(inputs["pairs"])
     write_text(
-        outputs["html"],
-        feature_page(params["dataset"], table.head(int(params["html_features"])), pairs,
-                     np.asarray(codes)),
+        outputs["page"],
+        dataset_page(
+            summary, table, pairs, codes,
+            auc_svg=outputs["auc_plot"], effects_svg=outputs["effects_plot"],
+            n_example_features=int(params["page_example_features"]),
+            n_examples=int(params["page_examples"]),
+        ),
     )
     write_text(outputs["markdown"], summary_markdown(summary))
     write_json(outputs["summary"], summary)

@@ -1,0 +1,371 @@
+"""``results/<ds>/report.html``: everything branch W found in one dataset, on one page.
+
+Built from the report stage's own outputs (the oriented feature table, ``summary.json``, the
+two SVG figures) plus the pairs and codes for the examples. Every feature row expands to its
+description, the candidate descriptions with their fidelity, the effect with its CI and the
+pairs where the feature is strongest (response with more of the feature on the left, the
+preferred one outlined). See :mod:`prefscope.report.page` for escaping and self-containment.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from prefscope.report.page import (
+    Markup,
+    cell,
+    ci,
+    esc,
+    extras,
+    filter_controls,
+    fmt,
+    inline_svg,
+    is_missing,
+    kv_table,
+    page,
+    table,
+)
+
+MAX_CHARS = 1500  # example texts are cut here so a page with many features stays small
+
+_AUC_NAMES = {
+    "controls": "length only (controls)",
+    "embedding": "full embedding difference",
+    "sae_all": "all SAE features",
+}
+
+
+def _clip(text: str | None) -> str:
+    text = text or ""
+    return text if len(text) <= MAX_CHARS else text[: MAX_CHARS - 1] + "…"
+
+
+def auc_name(key: str) -> str:
+    if key in _AUC_NAMES:
+        return _AUC_NAMES[key]
+    match = re.fullmatch(r"sae_lasso_top(\d+)", key)
+    if match:
+        return f"Lasso top-{match.group(1)} SAE features"
+    return key
+
+
+def data_section(summary: dict[str, Any]) -> str:
+    data = summary.get("data", {})
+    known = (
+        "n_rows",
+        "n_label_A",
+        "n_label_B",
+        "n_label_other",
+        "n_train",
+        "n_val",
+        "n_duplicate_rows",
+    )
+    items = [
+        ("pairs", data.get("n_rows")),
+        (
+            "prefer A / prefer B / tie or other",
+            Markup(
+                f"{fmt(data.get('n_label_A'))} / {fmt(data.get('n_label_B'))} / "
+                f"{fmt(data.get('n_label_other'))}"
+            ),
+        ),
+        (
+            "train / validation pairs",
+            Markup(f"{fmt(data.get('n_train'))} / {fmt(data.get('n_val'))}"),
+        ),
+        ("repeated pairs (deduplicated)", data.get("n_duplicate_rows")),
+        ("embedding model", summary.get("embedding", {}).get("model")),
+    ]
+    return "<h2 id='data'>Data</h2>" + kv_table(items) + extras(data, known)
+
+
+def sae_section(summary: dict[str, Any]) -> str:
+    sae = summary.get("sae", {})
+    cfg = sae.get("config", {})
+    val = sae.get("val") or {}
+    fid = summary.get("fidelity", {})
+    items = [
+        (
+            "architecture",
+            Markup(
+                f"{esc(cfg.get('architecture'))}, {fmt(cfg.get('n_latents'))} "
+                f"latents, k = {fmt(cfg.get('k'))}" + (", signed" if cfg.get("signed") else "")
+            ),
+        ),
+        ("validation FVU (fraction of variance unexplained)", val.get("fvu")),
+        ("validation L0 (active latents per pair)", val.get("l0")),
+        (
+            "dead latents",
+            Markup(f"{fmt(100 * val['dead_fraction'], 3)} %")
+            if not is_missing(val.get("dead_fraction"))
+            else None,
+        ),
+        (
+            "descriptions kept by fidelity (Bonferroni)",
+            Markup(f"{fmt(fid.get('n_kept'))} of {fmt(fid.get('n_features'))}"),
+        ),
+        ("mean |fidelity r|", fid.get("mean_abs_r")),
+    ]
+    note = "" if val else "<p class='mute'>No validation pairs, so no held-out FVU.</p>"
+    return "<h2 id='sae'>Sparse autoencoder</h2>" + kv_table(items) + note
+
+
+def auc_section(summary: dict[str, Any], auc_svg: str | Path | None) -> str:
+    auc = summary.get("auc", {})
+    rows = [
+        [
+            cell(auc_name(name), sort=name),
+            cell(r.get("val_auc")),
+            f"<td class='num'>{ci(r.get('ci_low'), r.get('ci_high'))}</td>",
+            cell(r.get("train_auc")),
+            cell(r.get("n_features")),
+            cell((r.get("gain_over_controls") or {}).get("val_auc")),
+        ]
+        for name, r in auc.items()
+    ]
+    head = [
+        "predictors",
+        "held-out AUC",
+        "95% CI",
+        "train AUC",
+        "features",
+        "gain over length only",
+    ]
+    fig = inline_svg(auc_svg) if auc_svg else ""
+    return (
+        "<h2 id='auc'>How well do the features predict the label?</h2>"
+        "<p class='mute'>Held-out ROC-AUC of logistic models (length is a control in every "
+        "model); 95% percentile-bootstrap CI over validation pairs.</p>"
+        f"<div class='figs'><div>{table(head, rows, table_id='auc-table')}</div>{fig}</div>"
+    )
+
+
+def recovery_section(summary: dict[str, Any]) -> str:
+    rec = summary.get("planted_recovery")
+    if not rec:
+        return ""
+    rows = []
+    for r in rec:
+        if r.get("true_weight"):
+            verdict = "recovered" if r.get("sign_recovered") else "NOT recovered"
+        else:
+            verdict = (
+                "significant (false positive)"
+                if r.get("significant")
+                else "not significant (correct)"
+            )
+        rows.append(
+            [
+                cell(r.get("concept")),
+                cell(r.get("true_weight")),
+                cell(r.get("best_feature")),
+                cell(r.get("feature_label")),
+                cell(r.get("correlation")),
+                cell(r.get("label_effect")),
+                cell(r.get("q")),
+                cell(verdict),
+            ]
+        )
+    head = [
+        "planted concept",
+        "true weight",
+        "best feature",
+        "its label",
+        "correlation",
+        "label effect",
+        "q",
+        "verdict",
+    ]
+    return (
+        "<h2 id='recovery'>Planted-concept recovery (demo ground truth)</h2>"
+        "<p class='mute'>The demo plants concepts with known effects on the label; each is "
+        "matched to the feature whose activation correlates most with it.</p>"
+        + table(head, rows, table_id="recovery-table")
+    )
+
+
+def _examples(j: int, z: np.ndarray, pairs: dict[str, list], n_examples: int) -> str:
+    """The pairs where feature ``j`` (shown direction) is strongest, "more" side on the left."""
+    out = []
+    for i in np.argsort(-np.abs(z), kind="stable")[:n_examples]:
+        if z[i] == 0:
+            break
+        a_more = z[i] > 0
+        more, less = (
+            (pairs["response_A"][i], pairs["response_B"][i])
+            if a_more
+            else (pairs["response_B"][i], pairs["response_A"][i])
+        )
+        label = pairs["label"][i]
+        decided = label in (0, 1)
+        more_won = decided and (label == 1) == a_more
+        less_won = decided and not more_won
+        verdict = (
+            "the response with more of the feature won"
+            if more_won
+            else "the other response won"
+            if less_won
+            else "tie or no label"
+        )
+        out.append(
+            f"<div class='example'><p class='prompt'>{esc(_clip(pairs['prompt'][i]))}</p>"
+            f"<div class='pair'><div class='resp{' won' if more_won else ''}'>"
+            f"<span class='tag'>more of it (response {'A' if a_more else 'B'})"
+            f"{' · preferred' if more_won else ''}</span>\n{esc(_clip(more))}</div>"
+            f"<div class='resp{' won' if less_won else ''}'>"
+            f"<span class='tag'>less of it (response {'B' if a_more else 'A'})"
+            f"{' · preferred' if less_won else ''}</span>\n{esc(_clip(less))}</div></div>"
+            f"<p class='tag'>activation {fmt(float(z[i]))}; {verdict}</p></div>"
+        )
+    return "".join(out) or "<p class='mute'>The feature never fires.</p>"
+
+
+def _details(row: dict[str, Any], examples: str) -> str:
+    cands = row.get("candidates") or []
+    rs = row.get("candidate_r") or []
+    cand_rows = "".join(
+        f"<li>{esc(c)} <span class='mute'>(fidelity r = {fmt(r)})</span></li>"
+        for c, r in zip(cands, list(rs) + [None] * (len(cands) - len(rs)), strict=False)
+    )
+    return (
+        "<details><summary>"
+        + esc(row.get("description") or "(no description)")
+        + "</summary><div class='inner'>"
+        + kv_table(
+            [
+                (
+                    "effect (log-odds per SD, length-controlled)",
+                    Markup(f"{fmt(row.get('coef'))} {ci(row.get('ci_low'), row.get('ci_high'))}"),
+                ),
+                ("p / BH q", Markup(f"{fmt(row.get('p'))} / {fmt(row.get('q'))}")),
+                (
+                    "win rate of the response with more of it",
+                    Markup(
+                        f"{fmt(row.get('win_rate'))} (Δ {fmt(row.get('delta_win_rate'))}, "
+                        f"n = {fmt(row.get('n_active'))})"
+                    ),
+                ),
+                ("prevalence (share of pairs where it fires)", row.get("prevalence")),
+                (
+                    "fidelity of the description",
+                    Markup(
+                        f"r = {fmt(row.get('fidelity_r'))}, p = {fmt(row.get('fidelity_p'))}, "
+                        f"kept: {fmt(row.get('kept'))}"
+                    ),
+                ),
+                ("sign relative to the SAE latent", row.get("orientation")),
+            ]
+        )
+        + (f"<p>Candidate descriptions:</p><ul>{cand_rows}</ul>" if cand_rows else "")
+        + f"<p>Pairs where it is strongest:</p>{examples}</div></details>"
+    )
+
+
+FEATURE_COLUMNS = [
+    "feature",
+    "label",
+    "effect",
+    "95% CI",
+    "q",
+    "Δ win rate",
+    "prevalence",
+    "fidelity r",
+    "kept",
+]
+
+
+def feature_section(
+    table_df: pl.DataFrame,
+    pairs: pl.DataFrame,
+    codes: np.ndarray,
+    *,
+    n_example_features: int,
+    n_examples: int,
+) -> str:
+    """The sortable, filterable feature table; each feature expands to its details."""
+    texts = {
+        c: pairs.get_column(c).to_list() for c in ("prompt", "response_A", "response_B", "label")
+    }
+    groups = []
+    ncol = len(FEATURE_COLUMNS)
+    for rank, row in enumerate(table_df.iter_rows(named=True)):
+        j = int(row["feature"])
+        examples = (
+            _examples(j, codes[:, j], texts, n_examples)
+            if rank < n_example_features
+            else "<p class='mute'>(examples are shown for the first "
+            f"{n_example_features} features only)</p>"
+        )
+        sig = bool(row.get("significant"))
+        main = "".join(
+            [
+                cell(j),
+                cell(row.get("label") or "", cls="sig" if sig else ""),
+                cell(row.get("coef")),
+                f"<td class='num' data-v='{esc(row.get('ci_low'))}'>"
+                f"{ci(row.get('ci_low'), row.get('ci_high'))}</td>",
+                cell(row.get("q")),
+                cell(row.get("delta_win_rate")),
+                cell(row.get("prevalence")),
+                cell(row.get("fidelity_r")),
+                cell(row.get("kept")),
+            ]
+        )
+        detail = f"<tr class='more'><td colspan='{ncol}'>{_details(row, examples)}</td></tr>"
+        groups.append((f"data-sig='{int(sig)}' data-feature='{j}'", f"<tr>{main}</tr>{detail}"))
+    return (
+        "<h2 id='features'>Features</h2>"
+        "<p class='mute'>Click a column to sort; the filter matches labels, descriptions and "
+        "example text. Effect: log-odds of winning per SD of the feature, controlling for "
+        "length; significant features (BH-FDR) in red. Each feature is shown in the direction "
+        "its description names.</p>"
+        + filter_controls("feature-table", placeholder="filter features (e.g. sorry)")
+        + table(FEATURE_COLUMNS, [], table_id="feature-table", groups=groups)
+    )
+
+
+def dataset_page(
+    summary: dict[str, Any],
+    table_df: pl.DataFrame,
+    pairs: pl.DataFrame,
+    codes: np.ndarray,
+    *,
+    auc_svg: str | Path | None,
+    effects_svg: str | Path | None,
+    n_example_features: int = 200,
+    n_examples: int = 3,
+) -> str:
+    """The whole page; ``codes`` are in the shown direction (SAE codes times orientation)."""
+    name = summary.get("dataset", "")
+    n_sig = summary.get("n_significant")
+    head = (
+        f"<h1>What the feedback in <q>{esc(name)}</q> rewards</h1>"
+        f"<p>{fmt(summary.get('n_features'))} SAE features, "
+        f"<span class='sig'>{fmt(n_sig)} significant</span> at BH-FDR q &lt; "
+        f"{fmt((summary.get('settings') or {}).get('fdr_q'))}. "
+        "<a href='#features'>features</a> · <a href='#auc'>AUC</a> · "
+        "<a href='#effects'>effects</a></p>"
+    )
+    effects = (
+        "<h2 id='effects'>Label effects</h2>"
+        + inline_svg(effects_svg, "Length-controlled effects with 95% CIs; red: significant.")
+        if effects_svg
+        else ""
+    )
+    body = [
+        head,
+        data_section(summary),
+        sae_section(summary),
+        auc_section(summary, auc_svg),
+        recovery_section(summary),
+        effects,
+        feature_section(
+            table_df, pairs, codes, n_example_features=n_example_features, n_examples=n_examples
+        ),
+    ]
+    return page(f"prefscope: {name}", body, nav="<a href='../index.html'>all results</a>")

@@ -1,0 +1,201 @@
+"""``results/index.html``: the entry page of one workflow run.
+
+One card per dataset (AUC with CI, significant features, planted-concept recovery), per
+branch-L run (reward or accuracy before → after, Kendall τ beside its control, ablation) and,
+with two or more datasets, the cross-dataset comparison; each links to its own page. Built
+from the ``summary.json`` files only, so it is cheap and rebuilt whenever one changes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prefscope.io import read_json, write_text
+from prefscope.report.dataset_page import auc_name
+from prefscope.report.page import Markup, ci, esc, fmt, kv_table, page, render_value
+
+
+def _best_auc(auc: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """The SAE row a reader looks for first: all features, else the first row."""
+    if not auc:
+        return None
+    key = "sae_all" if "sae_all" in auc else next(iter(auc))
+    return key, auc[key]
+
+
+def dataset_card(name: str, s: dict[str, Any]) -> str:
+    items: list[tuple[str, Any]] = [("pairs", (s.get("data") or {}).get("n_rows"))]
+    best = _best_auc(s.get("auc") or {})
+    if best:
+        key, row = best
+        items.append(
+            (
+                f"held-out AUC, {auc_name(key)}",
+                Markup(
+                    f"<span class='big'>{fmt(row.get('val_auc'))}</span> "
+                    f"{ci(row.get('ci_low'), row.get('ci_high'))}"
+                ),
+            )
+        )
+    length = (s.get("auc") or {}).get("controls")
+    if length:
+        items.append(
+            (
+                "control: length only",
+                Markup(
+                    f"{fmt(length.get('val_auc'))} "
+                    f"{ci(length.get('ci_low'), length.get('ci_high'))}"
+                ),
+            )
+        )
+    items.append(
+        (
+            "significant features",
+            Markup(
+                f"<span class='big sig'>{fmt(s.get('n_significant'))}</span> of "
+                f"{fmt(s.get('n_features'))}"
+            ),
+        )
+    )
+    top = s.get("top_features") or []
+    if top:
+        items.append(
+            (
+                "strongest",
+                Markup(
+                    ", ".join(f"{esc(f.get('label'))} ({fmt(f.get('coef'), 2)})" for f in top[:3])
+                ),
+            )
+        )
+    rec = s.get("planted_recovery")
+    if rec:
+        weighted = [r for r in rec if r.get("true_weight")]
+        zero = [r for r in rec if not r.get("true_weight")]
+        items.append(
+            (
+                "planted concepts recovered",
+                Markup(
+                    f"{sum(bool(r.get('sign_recovered')) for r in weighted)} of "
+                    f"{len(weighted)}; false positives "
+                    f"{sum(bool(r.get('significant')) for r in zero)} of {len(zero)}"
+                ),
+            )
+        )
+    return (
+        f"<div class='card dataset' data-name='{esc(name)}'><h3><a href='{esc(name)}/report.html'>"
+        f"{esc(name)}</a></h3>{kv_table(items)}</div>"
+    )
+
+
+def run_card(name: str, s: dict[str, Any]) -> str:
+    rlhf = s.get("rlhf") or {}
+    ev = rlhf.get("evaluation") or {}
+    before, after = ev.get("before") or {}, ev.get("after") or {}
+    items: list[tuple[str, Any]] = [
+        ("task / algorithm", Markup(f"{esc(s.get('task'))} / {esc(rlhf.get('algorithm'))}")),
+    ]
+    for key in ("mean_reward", "accuracy", "pair_accuracy", "implicit_reward_accuracy"):
+        if key in before or key in after:
+            items.append(
+                (
+                    f"{key.replace('_', ' ')} before → after",
+                    Markup(
+                        f"{fmt(before.get(key))} → <span class='big'>{fmt(after.get(key))}</span>"
+                    ),
+                )
+            )
+    k = s.get("kendall") or (s.get("probe") or {}).get("kendall")
+    base = s.get("baseline_kendall") or (s.get("probe") or {}).get("baseline_kendall")
+    if isinstance(k, dict):
+        items.append(
+            (
+                "Kendall τ (probe vs lexicon)",
+                Markup(f"<span class='big'>{fmt(k.get('tau'))}</span> (p = {fmt(k.get('p'), 2)})"),
+            )
+        )
+    if isinstance(base, dict):
+        items.append(("control: untrained probe τ", base.get("tau")))
+    for key, value in (s.get("controls") or {}).items():
+        items.append((f"control: {key}", Markup(render_value(value))))
+    if "logistic_accuracy" in s:
+        items.append(
+            (
+                "logistic probe accuracy",
+                Markup(
+                    f"<span class='big'>{fmt(s.get('logistic_accuracy'))}</span> (majority "
+                    f"{fmt((s.get('probe') or {}).get('majority_baseline_test'))})"
+                ),
+            )
+        )
+    ab = (s.get("ablation") or {}).get("mean_reward")
+    if ab:
+        items.append(
+            (
+                "reward: spliced → relevant zeroed / random zeroed",
+                Markup(
+                    f"{fmt(ab.get('spliced'))} → {fmt(ab.get('ablated'))} / {fmt(ab.get('random'))}"
+                ),
+            )
+        )
+    return (
+        f"<div class='card run' data-name='{esc(name)}'><h3><a href='lfp/{esc(name)}/report.html'>"
+        f"{esc(name)}</a></h3>{kv_table(items)}</div>"
+    )
+
+
+def compare_section(s: dict[str, Any]) -> str:
+    """The cross-dataset comparison, shown generically (scalars first, then the rest)."""
+    scalars = [(k, v) for k, v in s.items() if not isinstance(v, dict | list)]
+    nested = [(k, Markup(render_value(v))) for k, v in s.items() if isinstance(v, dict | list)]
+    link = "<p><a href='compare/report.html'>comparison page</a></p>" if s.get("page") else ""
+    return (
+        "<h2 id='compare'>Across datasets</h2><div class='card compare'>"
+        + kv_table(scalars + nested)
+        + link
+        + "</div>"
+    )
+
+
+def index_page(
+    datasets: dict[str, dict[str, Any]],
+    runs: dict[str, dict[str, Any]],
+    compare: dict[str, Any] | None = None,
+) -> str:
+    body = [
+        "<h1>prefscope results</h1>",
+        "<p class='mute'>What the feedback in each dataset rewards (branch W) and what each "
+        "fine-tuned model learned from it (branch L). Open a card's title for its page.</p>",
+    ]
+    if datasets:
+        body.append(
+            "<h2 id='datasets'>Datasets</h2><div class='cards'>"
+            + "".join(dataset_card(n, s) for n, s in datasets.items())
+            + "</div>"
+        )
+    if compare is not None:
+        body.append(compare_section(compare))
+    if runs:
+        body.append(
+            "<h2 id='runs'>Learned feedback patterns (branch L runs)</h2>"
+            "<div class='cards'>" + "".join(run_card(n, s) for n, s in runs.items()) + "</div>"
+        )
+    return page("prefscope results", body)
+
+
+def stage(
+    inputs: dict[str, Any], outputs: dict[str, Any], params: dict[str, Any], threads: int
+) -> None:
+    """Workflow stage: ``inputs`` datasets / runs (summary.json paths, in the order of
+    ``params`` datasets / runs) and optionally compare."""
+
+    def load(paths: Any, names: list[str]) -> dict[str, dict[str, Any]]:
+        paths = [paths] if isinstance(paths, str | Path) else list(paths or [])
+        if len(paths) != len(names):
+            raise ValueError(f"{len(names)} names for {len(paths)} summaries")
+        return {n: read_json(p) for n, p in zip(names, paths, strict=True)}
+
+    datasets = load(inputs.get("datasets"), list(params["datasets"]))
+    runs = load(inputs.get("runs"), list(params["runs"]))
+    compare = read_json(inputs["compare"]) if inputs.get("compare") else None
+    write_text(outputs["index"], index_page(datasets, runs, compare))
