@@ -24,6 +24,7 @@ from prefscope.report.page import (
     extras,
     filter_controls,
     fmt,
+    html_cell,
     inline_svg,
     is_missing,
     kv_table,
@@ -121,7 +122,7 @@ def auc_section(summary: dict[str, Any], auc_svg: str | Path | None) -> str:
         [
             cell(auc_name(name), sort=name),
             cell(r.get("val_auc")),
-            f"<td class='num'>{ci(r.get('ci_low'), r.get('ci_high'))}</td>",
+            html_cell(ci(r.get("ci_low"), r.get("ci_high")), r.get("ci_low"), "num"),
             cell(r.get("train_auc")),
             cell(r.get("n_features")),
             cell((r.get("gain_over_controls") or {}).get("val_auc")),
@@ -307,8 +308,7 @@ def feature_section(
                 cell(j),
                 cell(row.get("label") or "", cls="sig" if sig else ""),
                 cell(row.get("coef")),
-                f"<td class='num' data-v='{esc(row.get('ci_low'))}'>"
-                f"{ci(row.get('ci_low'), row.get('ci_high'))}</td>",
+                html_cell(ci(row.get("ci_low"), row.get("ci_high")), row.get("ci_low"), "num"),
                 cell(row.get("q")),
                 cell(row.get("delta_win_rate")),
                 cell(row.get("prevalence")),

@@ -72,14 +72,14 @@ SCRIPT = r"""
     return (typeof a === 'number' ? -1 : 1) * dir;
   }
   document.querySelectorAll('table.data').forEach(function(table){
-    var heads = table.querySelectorAll('thead th');
+    var heads = Array.prototype.slice.call(table.tHead.rows[0].cells);
     heads.forEach(function(th, col){
       if(!th.classList.contains('sortable')) return;
       th.addEventListener('click', function(){
         var dir = th.getAttribute('aria-sort') === 'descending' ? 1 : -1;
         heads.forEach(function(h){ h.removeAttribute('aria-sort'); });
         th.setAttribute('aria-sort', dir === 1 ? 'ascending' : 'descending');
-        var groups = Array.prototype.slice.call(table.querySelectorAll('tbody'));
+        var groups = Array.prototype.slice.call(table.tBodies);
         groups.sort(function(g1, g2){
           return cmp(key(g1.rows[0].cells[col]), key(g2.rows[0].cells[col]), dir);
         });
@@ -94,7 +94,7 @@ SCRIPT = r"""
     var count = box.querySelector('.count');
     function apply(){
       var needle = text ? text.value.trim().toLowerCase() : '';
-      var shown = 0, groups = table.querySelectorAll('tbody');
+      var shown = 0, groups = Array.prototype.slice.call(table.tBodies);
       groups.forEach(function(g){
         var ok = (!needle || g.textContent.toLowerCase().indexOf(needle) >= 0) &&
                  (!only || !only.checked || g.getAttribute('data-sig') === '1');
@@ -142,11 +142,18 @@ def cell(value: Any, digits: int = 3, sort: Any = None, cls: str = "") -> str:
     key = value if sort is None else sort
     if isinstance(key, bool):
         key = int(key)
-    attr = "" if is_missing(key) else f" data-v='{esc(key)}'"
     numeric = isinstance(value, int | float) and not isinstance(value, bool)
     classes = " ".join(c for c in (cls, "num" if numeric else "") if c)
-    klass = f" class='{classes}'" if classes else ""
-    return f"<td{attr}{klass}>{fmt(value, digits)}</td>"
+    return html_cell(fmt(value, digits), key, classes)
+
+
+def html_cell(html: str, sort: Any = None, cls: str = "") -> str:
+    """A ``<td>`` of already-escaped ``html`` with the sort key ``sort``."""
+    if isinstance(sort, float) and not math.isnan(sort):
+        sort = f"{sort:.12g}"  # sorts the same; no last-digit noise between equivalent runs
+    attr = "" if is_missing(sort) else f" data-v='{esc(sort)}'"
+    klass = f" class='{cls}'" if cls else ""
+    return f"<td{attr}{klass}>{html}</td>"
 
 
 def table(
