@@ -88,7 +88,8 @@ def test_report_builds_with_registered_outputs_and_captions(demo_run: Path, tmp_
     assert result.returncode == 0, result.stderr[-3000:]
     with zipfile.ZipFile(report) as zf:
         names = zf.namelist()
-        html = zf.read(next(n for n in names if n.endswith("report.html"))).decode()
+        # the report's own page (the bundled pages are also called report.html)
+        html = zf.read(f"{report.stem}/report.html").decode()
     stored = {Path(n).name for n in names}
     registered, captions = set(), set()
     for path in RULE_FILES:

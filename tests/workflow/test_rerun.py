@@ -23,6 +23,7 @@ import prefscope
 
 pytestmark = pytest.mark.e2e
 
+INDEX = "results/index.html"  # the entry page reads every summary.json
 W_AFTER_SAE = {"train_sae", "explain", "fidelity", "analyze", "report"}
 W_AFTER_PAIRS = {"ingest", "embed"} | W_AFTER_SAE
 L_AFTER_RLHF = {
@@ -36,6 +37,7 @@ L_AFTER_RLHF = {
     "lfp_validate",
     "lfp_ablate",
     "lfp_summary",
+    "lfp_report",
 }
 
 L_AFTER_PREFERENCES = (L_AFTER_RLHF - {"lfp_ablate"}) | {"lfp_preferences", "lfp_triples"}
@@ -53,25 +55,25 @@ def test_noop_rerun_plans_nothing(demo_run: Path):
 
 def test_sae_setting_replans_sae_and_downstream(demo_run, demo_rules):
     planned = plan(demo_run, config={"sae": {"k": 5}})
-    assert planned_rules(planned, demo_rules) == W_AFTER_SAE
+    assert planned_rules(planned, demo_rules) == W_AFTER_SAE | {"index"}
     assert "results/demo/embed/deltas.npy" not in planned
 
 
 def test_interpretation_setting_replans_explain_fidelity_report(demo_run, demo_rules):
     planned = plan(demo_run, config={"interpret": {"n_candidates": 2}})
-    assert planned_rules(planned, demo_rules) == {"explain", "fidelity", "report"}
+    assert planned_rules(planned, demo_rules) == {"explain", "fidelity", "report", "index"}
 
 
 def test_analysis_setting_replans_analyze_and_report(demo_run, demo_rules):
     planned = plan(demo_run, config={"analyze": {"n_bootstrap": 100}})
-    assert planned_rules(planned, demo_rules) == {"analyze", "report"}
+    assert planned_rules(planned, demo_rules) == {"analyze", "report", "index"}
 
 
 def test_rlhf_setting_replans_only_that_run(demo_run, demo_rules):
     planned = plan(demo_run, config={"lfp": {"runs": {"vader": {"rl": {"learning_rate": 2e-6}}}}})
-    assert all(f.startswith("results/lfp/vader/") for f in planned), planned
+    assert all(f.startswith("results/lfp/vader/") for f in planned if f != INDEX), planned
     # contrastive triples come from the corpus, not the policy: untouched by an RLHF edit
-    assert planned_rules(planned, demo_rules) == L_AFTER_RLHF
+    assert planned_rules(planned, demo_rules) == L_AFTER_RLHF | {"index"}
 
 
 def test_settings_of_the_other_algorithm_replan_nothing(demo_run):
@@ -91,7 +93,7 @@ def test_dataset_path_replans_ingest_and_everything_after(demo_run, demo_rules):
         shutil.rmtree(table.parent)
     branch_w = [f for f in planned if f.startswith("results/demo/")]
     dpo_run = [f for f in planned if f.startswith("results/lfp/dpo/")]
-    assert sorted(branch_w + dpo_run) == planned, "nothing else (vader run, corpus, base model)"
+    assert sorted([*branch_w, *dpo_run, INDEX]) == planned, "nothing else (vader run, corpus...)"
     # the generated demo table is no longer an input, so demo_pairs is not rebuilt
     assert planned_rules(branch_w, demo_rules) == W_AFTER_PAIRS
     # the DPO run trains on this dataset's pairs: its whole chain follows (no ablation: DPO)
@@ -101,8 +103,8 @@ def test_dataset_path_replans_ingest_and_everything_after(demo_run, demo_rules):
 @pytest.mark.parametrize(
     ("module_file", "expected"),
     [
-        ("analyze/stage.py", {"analyze", "report"}),
-        ("interpret/lexical.py", {"explain", "fidelity", "report"}),
+        ("analyze/stage.py", {"analyze", "report", "index"}),
+        ("interpret/lexical.py", {"explain", "fidelity", "report", "index"}),
     ],
 )
 def test_library_edit_replans_the_rules_using_it(demo_run, demo_rules, module_file, expected):

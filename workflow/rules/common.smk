@@ -241,9 +241,7 @@ def has_compare():
     rule of this workflow makes it)."""
     if len(DATASETS) < 2:
         return False
-    return any(
-        COMPARE_SUMMARY in map(str, rule.output) for rule in workflow.rules
-    )
+    return any(COMPARE_SUMMARY in map(str, rule.output) for rule in workflow.rules)
 
 
 def index_inputs(wildcards):

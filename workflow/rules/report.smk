@@ -38,7 +38,7 @@ rule report:
         fdr_q=config["analyze"]["fdr_q"],
         page_example_features=200,
         page_examples=3,
-        code=module_hash("prefscope.report"),
+        code=module_hash("prefscope.report", "prefscope.interpret.labels"),
     script:
         "../scripts/report.py"
 
