@@ -105,6 +105,8 @@ def run_card(name: str, s: dict[str, Any]) -> str:
                     ),
                 )
             )
+    if "implicit_reward_accuracy" in ev:
+        items.append(("implicit-reward accuracy", ev.get("implicit_reward_accuracy")))
     k = s.get("kendall") or (s.get("probe") or {}).get("kendall")
     base = s.get("baseline_kendall") or (s.get("probe") or {}).get("baseline_kendall")
     if isinstance(k, dict):

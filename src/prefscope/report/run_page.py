@@ -29,7 +29,8 @@ from prefscope.report.page import (
     table,
 )
 
-N_EXAMPLES = 6
+N_EXAMPLES = 6  # example completions before / after
+MAX_CONTEXTS = 5  # top-activating contexts shown per feature
 
 
 def _scalars(record: dict[str, Any]) -> dict[str, Any]:
@@ -71,6 +72,7 @@ def finetune_section(summary: dict[str, Any]) -> str:
         + kv_table([(k, Markup(render_value(v))) for k, v in settings.items()])
         + "</details>",
     ]
+    out.append(extras(ev, ("metric", "before", "after", "n", "seed", "delta")))
     mapping = rlhf.get("paper_mapping")
     if mapping:
         out.append(
@@ -288,7 +290,7 @@ def features_section(explanations: dict[str, Any]) -> str:
     ]
     for f in feats:
         relevant = bool(f.get("relevant"))
-        contexts = f.get("top_contexts") or []
+        contexts = (f.get("top_contexts") or [])[:MAX_CONTEXTS]
         ctx = (
             "".join(f"<div class='ctx'>{_highlight(c)}</div>" for c in contexts)
             or "<p class='mute'>(no contexts recorded)</p>"
