@@ -225,9 +225,9 @@ def lfp_page_inputs(wildcards):
         "explanations": f"{base}/probe/explanations.json",
         "divergence": f"{base}/divergence.png",
         "pca": f"{base}/probe/pca.png",
-        "error_vs_count": f"{base}/probe/error_vs_count.png",
     }
-    if lfp_task(wildcards) == "vader":
+    if lfp_task(wildcards) == "vader":  # per-word errors and ablation exist for VADER only
+        inputs["error_vs_count"] = f"{base}/probe/error_vs_count.png"
         inputs["completions"] = f"{base}/probe/completions.parquet"
     return inputs
 
