@@ -226,7 +226,8 @@ def lfp_page_inputs(wildcards):
         "divergence": f"{base}/divergence.png",
         "pca": f"{base}/probe/pca.png",
     }
-    if lfp_task(wildcards) == "vader":  # per-word errors and ablation exist for VADER only
+    # per-word errors and the ablation exist for VADER runs only
+    if lfp_task(wildcards) == "vader":
         inputs["error_vs_count"] = f"{base}/probe/error_vs_count.png"
         inputs["completions"] = f"{base}/probe/completions.parquet"
     return inputs
