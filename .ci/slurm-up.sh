@@ -125,6 +125,8 @@ if [[ "$ACCOUNTING" == dbd ]]; then
 AccountingStorageHost=localhost
 AccountingStoragePort=6819
 AccountingStorageTRES=gres/gpu
+# sacct shows the executor plugin's --comment (rule_<name>): the tests map SLURM jobs to rules
+AccountingStoreFlags=job_comment
 JobAcctGatherType=jobacct_gather/linux"
 else
   acct="AccountingStorageType=accounting_storage/none

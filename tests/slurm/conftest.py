@@ -1,9 +1,9 @@
-"""A real single-node SLURM cluster for the `slurm` tests.
+"""A real single-node SLURM cluster, with accounting, for the `slurm` tests.
 
-``slurm_cluster`` (session) uses the cluster of ``.ci/slurm-up.sh`` if it is up, else starts it
-(root only) and stops it again at the end of the session. Where SLURM cannot start, the tests
-skip with the reason, unless ``PREFSCOPE_REQUIRE_SLURM=1`` (set by ``.ci/run`` once the cluster
-is up) turns that into a failure, so CI cannot pass by skipping.
+``slurm_cluster`` (session) uses the cluster of ``.ci/slurm-up.sh`` if it is up with accounting,
+else starts it (root only) and stops it again at the end of the session. Where SLURM cannot
+start, the tests skip with the reason, unless ``PREFSCOPE_REQUIRE_SLURM=1`` (set by ``.ci/run``
+once the cluster is up) turns that into a failure, so CI cannot pass by skipping.
 
 The tests only submit to the test cluster (``ClusterName=prefscope``), never to a real cluster
 that happens to be configured on the machine.
@@ -12,17 +12,19 @@ that happens to be configured on the machine.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 
-from smkapi import REPO
+from smkapi import REPO, run_snakemake
 
 CLUSTER_NAME = "prefscope"  # ClusterName written by .ci/slurm-up.sh
 PARTITIONS = ("cpu", "gpu")
@@ -61,7 +63,78 @@ def cluster_problem() -> str | None:
         if avail == "up" and state.rstrip("*") in {"idle", "mixed", "allocated", "completing"}
     }
     missing = [p for p in PARTITIONS if p not in ready]
-    return f"partitions not up with a usable node: {missing}" if missing else None
+    if missing:
+        return f"partitions not up with a usable node: {missing}"
+    if "accounting_storage/slurmdbd" not in config or _out("sacct", "-n", "-X") is None:
+        return "SLURM accounting (slurmdbd, sacct) is not up: profiles/slurm needs it"
+    return None
+
+
+def memory_enforced() -> bool:
+    """Whether jobs are held to their --mem (cgroups, as .ci/slurm-up.sh sets up where it can)."""
+    config = _out("scontrol", "show", "config") or ""
+    return any(
+        line.split("=", 1)[0].strip() == "TaskPlugin" and "task/cgroup" in line
+        for line in config.splitlines()
+    )
+
+
+@dataclass
+class SacctRow:
+    """One line of ``sacct``: a job (``step`` empty) or one of its steps."""
+
+    job_id: str
+    step: str
+    rule: str  # from the executor plugin's comment rule_<name>[_wildcards_<values>]
+    wildcards: str
+    partition: str
+    state: str
+    time_limit: str
+    req_mem: str
+    alloc_tres: str
+
+
+SACCT_FIELDS = "JobID,Comment,Partition,State,Timelimit,ReqMem,AllocTRES"
+
+
+def sacct(ids: list[str]) -> list[SacctRow]:
+    """Accounting records of the SLURM jobs ``ids`` and their steps, as users read them."""
+    out = subprocess.run(
+        ["sacct", "-n", "-P", "-j", ",".join(ids), "-o", SACCT_FIELDS],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    ).stdout
+    rows = []
+    for line in out.splitlines():
+        job, comment, partition, state, limit, mem, tres = line.split("|")
+        job_id, _, step = job.partition(".")
+        rule, _, wildcards = comment.removeprefix("rule_").partition("_wildcards_")
+        rows.append(SacctRow(job_id, step, rule, wildcards, partition, state, limit, mem, tres))
+    return rows
+
+
+def submitted_ids(output: str) -> list[str]:
+    """SLURM job ids in the order Snakemake submitted them."""
+    return re.findall(r"has been submitted with SLURM jobid (\d+)", output)
+
+
+def run_in(wd: Path, *args: str, env: dict[str, str], timeout: int) -> subprocess.CompletedProcess:
+    """``snakemake ARGS`` in ``wd``; on a timeout, cancel its jobs and fail showing the queue."""
+    try:
+        return run_snakemake(wd, *args, env=env, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:  # e.g. a job pending on a request no node fits
+        output = _text(exc.stdout) + _text(exc.stderr)
+        ids = submitted_ids(output)
+        queue = _out("squeue", "-t", "all", "-o", "%i %P %T %R %k") or ""
+        if ids:
+            subprocess.run(["scancel", *ids], capture_output=True, timeout=30)
+        pytest.fail(f"no result after {timeout} s; queue:\n{queue}\n{output[-3000:]}")
+
+
+def _text(data: bytes | str | None) -> str:
+    return data.decode(errors="replace") if isinstance(data, bytes) else (data or "")
 
 
 def _unavailable(reason: str) -> None:
@@ -102,3 +175,22 @@ def slurm_cluster() -> Iterator[None]:
     yield
     if started_here:
         subprocess.run([str(REPO / ".ci" / "slurm-down.sh")], capture_output=True, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def profile_env(tmp_path_factory) -> dict[str, str]:
+    """Environment in which ``--profile slurm`` resolves by name, after the README's one-time step.
+
+    ``python -m prefscope.profiles`` links the profiles into Snakemake's user config directory;
+    here that directory is a scratch one (``XDG_CONFIG_HOME``), so the tests never touch the
+    real ``~/.config/snakemake``.
+    """
+    env = {"XDG_CONFIG_HOME": str(tmp_path_factory.mktemp("xdg-config"))}
+    subprocess.run(
+        [sys.executable, "-m", "prefscope.profiles"],
+        env=dict(os.environ, **env),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    return env
