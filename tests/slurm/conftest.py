@@ -67,6 +67,8 @@ def cluster_problem() -> str | None:
         return f"partitions not up with a usable node: {missing}"
     if "accounting_storage/slurmdbd" not in config or _out("sacct", "-n", "-X") is None:
         return "SLURM accounting (slurmdbd, sacct) is not up: profiles/slurm needs it"
+    if "job_comment" not in config:  # sacct's Comment names each job's rule
+        return "accounting does not store job comments (an older .ci/slurm-up.sh config)"
     return None
 
 
