@@ -12,31 +12,22 @@ that happens to be configured on the machine.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 
-from smkapi import REPO, run_snakemake
+from slurmtools import command_output as _out
+from smkapi import REPO
 
 CLUSTER_NAME = "prefscope"  # ClusterName written by .ci/slurm-up.sh
 PARTITIONS = ("cpu", "gpu")
 SLURM_CONF = Path("/etc/slurm/slurm.conf")
-
-
-def _out(*cmd: str, timeout: int = 20) -> str | None:
-    try:
-        result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return result.stdout if result.returncode == 0 else None
 
 
 def cluster_problem() -> str | None:
@@ -70,73 +61,6 @@ def cluster_problem() -> str | None:
     if "job_comment" not in config:  # sacct's Comment names each job's rule
         return "accounting does not store job comments (an older .ci/slurm-up.sh config)"
     return None
-
-
-def memory_enforced() -> bool:
-    """Whether jobs are held to their --mem (cgroups, as .ci/slurm-up.sh sets up where it can)."""
-    config = _out("scontrol", "show", "config") or ""
-    return any(
-        line.split("=", 1)[0].strip() == "TaskPlugin" and "task/cgroup" in line
-        for line in config.splitlines()
-    )
-
-
-@dataclass
-class SacctRow:
-    """One line of ``sacct``: a job (``step`` empty) or one of its steps."""
-
-    job_id: str
-    step: str
-    rule: str  # from the executor plugin's comment rule_<name>[_wildcards_<values>]
-    wildcards: str
-    partition: str
-    state: str
-    time_limit: str
-    req_mem: str
-    alloc_tres: str
-
-
-SACCT_FIELDS = "JobID,Comment,Partition,State,Timelimit,ReqMem,AllocTRES"
-
-
-def sacct(ids: list[str]) -> list[SacctRow]:
-    """Accounting records of the SLURM jobs ``ids`` and their steps, as users read them."""
-    out = subprocess.run(
-        ["sacct", "-n", "-P", "-j", ",".join(ids), "-o", SACCT_FIELDS],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    ).stdout
-    rows = []
-    for line in out.splitlines():
-        job, comment, partition, state, limit, mem, tres = line.split("|")
-        job_id, _, step = job.partition(".")
-        rule, _, wildcards = comment.removeprefix("rule_").partition("_wildcards_")
-        rows.append(SacctRow(job_id, step, rule, wildcards, partition, state, limit, mem, tres))
-    return rows
-
-
-def submitted_ids(output: str) -> list[str]:
-    """SLURM job ids in the order Snakemake submitted them."""
-    return re.findall(r"has been submitted with SLURM jobid (\d+)", output)
-
-
-def run_in(wd: Path, *args: str, env: dict[str, str], timeout: int) -> subprocess.CompletedProcess:
-    """``snakemake ARGS`` in ``wd``; on a timeout, cancel its jobs and fail showing the queue."""
-    try:
-        return run_snakemake(wd, *args, env=env, timeout=timeout)
-    except subprocess.TimeoutExpired as exc:  # e.g. a job pending on a request no node fits
-        output = _text(exc.stdout) + _text(exc.stderr)
-        ids = submitted_ids(output)
-        queue = _out("squeue", "-t", "all", "-o", "%i %P %T %R %k") or ""
-        if ids:
-            subprocess.run(["scancel", *ids], capture_output=True, timeout=30)
-        pytest.fail(f"no result after {timeout} s; queue:\n{queue}\n{output[-3000:]}")
-
-
-def _text(data: bytes | str | None) -> str:
-    return data.decode(errors="replace") if isinstance(data, bytes) else (data or "")
 
 
 def _unavailable(reason: str) -> None:

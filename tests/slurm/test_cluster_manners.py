@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import SacctRow, memory_enforced, run_in, sacct, submitted_ids
+from slurmtools import SacctRow, memory_enforced, run_in, sacct, submitted_ids
 
 pytestmark = pytest.mark.slurm
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import run_in, sacct, submitted_ids
+from slurmtools import run_in, sacct, submitted_ids
 from smkapi import REPO, PlannedJob, parse_dryrun, run_snakemake
 
 pytestmark = pytest.mark.slurm
