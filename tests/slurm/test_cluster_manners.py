@@ -23,13 +23,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from slurmtools import SacctRow, memory_enforced, run_in, sacct, submitted_ids
+from slurmtools import POLL_FAST, SacctRow, memory_enforced, run_in, sacct, submitted_ids
 
 pytestmark = pytest.mark.slurm
 
 SNAKEFILE = Path(__file__).parent / "workflow" / "Snakefile"
 COMMAND = ("--snakefile", str(SNAKEFILE), "--configfile", "cfg.yaml", "--profile", "slurm")
-FAST = ("--slurm-init-seconds-before-status-checks", "2", "--latency-wait", "5")
 CONFIG = {"parts": ["a", "b", "c"], "slow_seconds": 95, "hungry_mb": 1000, "hungry_mem_mb": 900}
 BAD_INPUT_MESSAGE = "inputs/b.txt, line 1: expected a whole number, got 'oops'"
 RUN_TIMEOUT = 600  # seconds; about 4 minutes normally (two attempts of `slow`)
@@ -44,7 +43,7 @@ class Run:
 
 
 def execute(wd: Path, env: dict[str, str]) -> Run:
-    result = run_in(wd, *COMMAND, *FAST, env=env, timeout=RUN_TIMEOUT)
+    result = run_in(wd, *COMMAND, *POLL_FAST, env=env, timeout=RUN_TIMEOUT)
     output = result.stdout + result.stderr
     ids = submitted_ids(output)
     rows = sacct(ids) if ids else []

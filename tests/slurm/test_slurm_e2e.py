@@ -6,12 +6,13 @@ directory with ``my.yaml``)::
 
     snakemake --snakefile <repository>/Snakefile --configfile my.yaml --profile slurm
 
-with only CI's polling flags added. One run (module fixture) of a reduced demo up to
-``results/demo/summary.json``, then, from ``sacct`` (the profile's status command): every planned
-job was a SLURM job that completed; jobs of GPU rules ran in partition ``gpu`` with a GPU
-allocated, all others in ``cpu``; each rule's log records the SLURM job and partition it ran in;
-a second dry run plans nothing. One quick run through ``profiles/slurm-noacct`` (status from
-``squeue``) checks the profile for clusters without accounting.
+with only CI's polling flags (``POLL_FAST``) added. One run (module fixture) of a reduced demo
+(its default target, up to ``results/demo/summary.json``), then, from ``sacct`` (the profile's
+status command): every planned job was a SLURM job that completed; jobs of GPU rules ran in
+partition ``gpu`` with a GPU allocated, all others in ``cpu``; each rule's log records the SLURM
+job and partition it ran in; a second dry run plans nothing. One quick run of the test-only
+workflow through ``profiles/slurm-noacct`` (status from ``squeue``) checks the profile for
+clusters without accounting.
 
 Expected jobs and their GPU requests come from a dry run through the same profile, so the test
 follows the workflow as rules are added.
@@ -28,12 +29,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from slurmtools import run_in, sacct, submitted_ids
+from slurmtools import POLL_FAST, run_in, sacct, submitted_ids
 from smkapi import REPO, PlannedJob, parse_dryrun, run_snakemake
 
 pytestmark = pytest.mark.slurm
 
-TARGET = "results/demo/summary.json"
+TARGET = "results/demo/summary.json"  # made by the default target `all`
 # the README's command, from the user's analysis directory
 COMMAND = ("--snakefile", str(REPO / "Snakefile"), "--configfile", "my.yaml", "--profile", "slurm")
 # a smaller demo: the point is where jobs run, not what they find (tests/workflow checks that)
@@ -43,18 +44,6 @@ SMALL = {
     "interpret": {"scoring_n_examples": 60},
     "analyze": {"n_bootstrap": 20},
 }
-# CI speed: poll SLURM early and often, fail fast (the profile's retries are tested with the
-# cluster-manners workflow)
-FAST = (
-    "--slurm-init-seconds-before-status-checks",
-    "2",
-    "--latency-wait",
-    "5",
-    "--retries",
-    "0",
-    "--jobs",
-    "4",
-)
 RUN_TIMEOUT = 900  # seconds; about 2 minutes normally
 PLACEMENT = re.compile(
     r"slurm_job_id=(?P<job>\S+) slurm_partition=(?P<partition>\S+) "
@@ -96,11 +85,11 @@ def slurm_jobs(ids: list[str]) -> dict[str, SlurmJob]:
 def slurm_run(slurm_cluster, profile_env, tmp_path_factory) -> SlurmRun:
     wd = tmp_path_factory.mktemp("my-analysis")
     (wd / "my.yaml").write_text(yaml.safe_dump(SMALL))
-    dry = run_snakemake(wd, "-n", *COMMAND, TARGET, env=profile_env, timeout=600)
+    dry = run_snakemake(wd, "-n", *COMMAND, env=profile_env, timeout=600)
     assert dry.returncode == 0, dry.stderr[-3000:]
     planned = parse_dryrun(dry.stdout)
     start = time.monotonic()
-    result = run_in(wd, *COMMAND, *FAST, TARGET, env=profile_env, timeout=RUN_TIMEOUT)
+    result = run_in(wd, *COMMAND, *POLL_FAST, env=profile_env, timeout=RUN_TIMEOUT)
     seconds = time.monotonic() - start
     output = result.stdout + result.stderr
     ids = submitted_ids(output)
@@ -152,7 +141,7 @@ def test_rule_logs_record_their_slurm_job_and_partition(slurm_run):
 
 def test_second_run_plans_nothing(slurm_run, profile_env):
     assert slurm_run.returncode == 0
-    dry = run_snakemake(slurm_run.wd, "-n", *COMMAND, TARGET, env=profile_env, timeout=600)
+    dry = run_snakemake(slurm_run.wd, "-n", *COMMAND, env=profile_env, timeout=600)
     assert dry.returncode == 0, dry.stderr[-3000:]
     assert [j for j in parse_dryrun(dry.stdout) if j.rule != "all"] == []
 
@@ -165,7 +154,7 @@ def test_noacct_profile_runs_jobs_with_squeue_status(slurm_cluster, profile_env,
     (wd / "cfg.yaml").write_text(yaml.safe_dump({"parts": ["one"]}))
     snakefile = str(Path(__file__).parent / "workflow" / "Snakefile")
     args = ("--snakefile", snakefile, "--configfile", "cfg.yaml", "--profile", "slurm-noacct")
-    result = run_in(wd, *args, *FAST, "parts/one.txt", env=profile_env, timeout=300)
+    result = run_in(wd, *args, *POLL_FAST, "parts/one.txt", env=profile_env, timeout=300)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
     assert (wd / "parts" / "one.txt").read_text() == "42\n"
