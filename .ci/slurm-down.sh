@@ -41,7 +41,7 @@ if [[ "${1:-}" == --purge ]]; then
   rm -rf "$STATE" /dev/prefscope-gpu[0-9]*
   # only the files slurm-up wrote (it marks slurm.conf with its name)
   if grep -q "prefscope .ci/slurm-up.sh" "$ETC/slurm.conf" 2>/dev/null; then
-    rm -f "$ETC/slurm.conf" "$ETC/gres.conf" "$ETC/slurmdbd.conf"
+    rm -f "$ETC/slurm.conf" "$ETC/gres.conf" "$ETC/slurmdbd.conf" "$ETC/cgroup.conf"
   fi
   echo "slurm-down: purged"
 fi

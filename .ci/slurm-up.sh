@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Bring up a single-node SLURM cluster on localhost for the `slurm` tests (Debian slurm-wlm + munge).
+# Bring up a single-node SLURM cluster on localhost for the `slurm` tests (Debian slurm-wlm + munge,
+# slurmdbd + MariaDB for accounting).
 #
 #   partitions: cpu (default) and gpu, both on the one node `localhost`; the node carries
 #               fake GPUs (gres gpu:fake:N backed by mknod'ed char devices that act like /dev/null)
-#   accounting: none (default; the profile must use `slurm-status-command: squeue`, and
-#               MinJobAge=600 keeps finished jobs visible to squeue), or
-#               PREFSCOPE_SLURM_ACCOUNTING=dbd to add MariaDB + slurmdbd so `sacct` works
+#   accounting: dbd (default: MariaDB + slurmdbd, so `sacct` works, as profiles/slurm needs), or
+#               PREFSCOPE_SLURM_ACCOUNTING=none (profiles/slurm-noacct: status from squeue, and
+#               MinJobAge=600 keeps finished jobs visible to squeue)
 #
 # Idempotent: installs only missing packages, rewrites the configs, (re)starts only daemons that are
 # not running or whose config changed, then smoke-tests both partitions. Needs root, apt (or the
@@ -13,20 +14,28 @@
 # start. Undo with .ci/slurm-down.sh.
 #
 # Settings (environment):
-#   PREFSCOPE_SLURM_ACCOUNTING  none | dbd                        (default none)
+#   PREFSCOPE_SLURM_ACCOUNTING  dbd | none                        (default dbd)
 #   PREFSCOPE_SLURM_GPUS        number of fake GPUs on the node   (default 2)
 #   PREFSCOPE_SLURM_MEM_MB      memory the node advertises, MB    (default 64000)
 #   PREFSCOPE_SLURM_CPUS        CPUs the node advertises          (default: the machine's, at least 4)
-# Advertised CPUs and memory are bookkeeping only (no cgroups here): they let rules' threads and
-# mem_mb requests fit on a small CI machine instead of pending forever.
+#   PREFSCOPE_SLURM_CGROUP      auto | no                         (default auto)
+# Memory: with `auto`, where the cgroup v1 memory controller is mounted and writable (root in a VM
+# or a privileged container), slurmd confines every job to its --mem with cgroups (cgroup/v1,
+# task/cgroup: a job above its mem_mb is OOM-killed, state OUT_OF_MEMORY). Elsewhere (cgroup v2
+# without systemd, which Slurm 22.05 needs to delegate cgroups; `no`) memory is not enforced.
+# Advertised CPUs and memory are bookkeeping: they let rules' threads and mem_mb requests fit on a
+# small CI machine instead of pending forever (a job is still held to its own --mem).
+# Time limits: OverTimeLimit=0 and KillWait=5, so a job is killed at most about 30 s (slurmctld's
+# check interval) after its limit.
 set -euo pipefail
 
-ACCOUNTING="${PREFSCOPE_SLURM_ACCOUNTING:-none}"
+ACCOUNTING="${PREFSCOPE_SLURM_ACCOUNTING:-dbd}"
 N_GPUS="${PREFSCOPE_SLURM_GPUS:-2}"
 MEM_MB="${PREFSCOPE_SLURM_MEM_MB:-64000}"
 # the real CPU count: plain nproc obeys OMP_NUM_THREADS, which test runners set to 1
 real_cpus=$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)
 CPUS="${PREFSCOPE_SLURM_CPUS:-$((real_cpus > 4 ? real_cpus : 4))}"
+CGROUP="${PREFSCOPE_SLURM_CGROUP:-auto}"
 NODE=localhost          # independent of the machine's hostname (slurmd -N)
 CLUSTER=prefscope
 STATE=/var/lib/prefscope-slurm   # pidfiles, spool, logs: everything this script starts lives here
@@ -50,6 +59,7 @@ trap 'rc=$?; ((rc)) && { show_logs; echo "slurm-up: FAILED (exit $rc) at line $L
 [[ "$N_GPUS" =~ ^[1-9][0-9]*$ ]] || die "PREFSCOPE_SLURM_GPUS must be a positive integer"
 [[ "$CPUS" =~ ^[1-9][0-9]*$ ]] || die "PREFSCOPE_SLURM_CPUS must be a positive integer"
 [[ "$MEM_MB" =~ ^[1-9][0-9]*$ ]] || die "PREFSCOPE_SLURM_MEM_MB must be a positive integer"
+[[ "$CGROUP" == auto || "$CGROUP" == no ]] || die "PREFSCOPE_SLURM_CGROUP must be 'auto' or 'no'"
 [[ "$(id -u)" == 0 ]] || die "must run as root (it installs packages and starts system daemons)"
 
 # ---- packages ------------------------------------------------------------------------------------
@@ -62,9 +72,9 @@ done
 if ((${#missing[@]})); then
   command -v apt-get >/dev/null || die "packages missing (${missing[*]}) and no apt-get to install them"
   log "installing ${missing[*]}"
-  apt-get update -qq >/dev/null || die "apt-get update failed"
+  apt-get update -qq -o DPkg::Lock::Timeout=300 >/dev/null || die "apt-get update failed"
   # postinst scripts try to start the daemons through invoke-rc.d; harmless without an init system
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
+  apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
     die "apt-get install ${missing[*]} failed"
 fi
 for b in munged slurmctld slurmd sbatch squeue sinfo srun scontrol; do
@@ -84,12 +94,39 @@ mkdir -p "$STATE"/{ctld,d,log} "$ETC" /run/munge
 chown -R slurm:slurm "$STATE"/ctld "$STATE"/log
 chown munge:munge /run/munge
 
+# ---- memory enforcement: cgroup v1 memory controller usable? -------------------------------------
+MEMCG=/sys/fs/cgroup/memory
+memory_cgroups() {
+  [[ "$CGROUP" == auto ]] && grep -qE "^cgroup $MEMCG cgroup .*memory" /proc/mounts &&
+    mkdir "$MEMCG/prefscope-probe" 2>/dev/null && rmdir "$MEMCG/prefscope-probe"
+}
+if memory_cgroups; then
+  enforce="# jobs confined to their --mem by cgroup v1 (cgroup.conf): over it, the OOM killer acts
+ProctrackType=proctrack/cgroup
+TaskPlugin=task/cgroup"
+  cgroup_conf="CgroupPlugin=cgroup/v1
+CgroupMountpoint=/sys/fs/cgroup
+ConstrainRAMSpace=yes
+ConstrainSwapSpace=no
+ConstrainCores=no
+ConstrainDevices=no"
+  memory=enforced
+else
+  enforce="# no cgroups: works in containers/VMs without systemd (22.05 rejects CgroupPlugin=disabled)
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none"
+  cgroup_conf=""
+  memory="not enforced"
+fi
+
 # ---- configs (written to temp files; a daemon restarts only if its config changed) ---------------
 if [[ "$ACCOUNTING" == dbd ]]; then
   acct="AccountingStorageType=accounting_storage/slurmdbd
 AccountingStorageHost=localhost
 AccountingStoragePort=6819
 AccountingStorageTRES=gres/gpu
+# sacct shows the executor plugin's --comment (rule_<name>): the tests map SLURM jobs to rules
+AccountingStoreFlags=job_comment
 JobAcctGatherType=jobacct_gather/linux"
 else
   acct="AccountingStorageType=accounting_storage/none
@@ -111,9 +148,7 @@ SlurmctldPidFile=$STATE/slurmctld.pid
 SlurmdPidFile=$STATE/slurmd.pid
 SlurmctldLogFile=$STATE/log/slurmctld.log
 SlurmdLogFile=$STATE/log/slurmd.log
-# no cgroups: works in containers/VMs without systemd (22.05 rejects CgroupPlugin=disabled)
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
+$enforce
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 # a job without --mem gets 1 GB per CPU instead of the whole node
@@ -125,6 +160,9 @@ ReturnToService=2
 MpiDefault=none
 # finished jobs stay visible to squeue/scontrol for 10 min: the squeue status check relies on it
 MinJobAge=600
+# a job past its time limit is killed promptly: no grace minutes, SIGKILL 5 s after SIGTERM
+OverTimeLimit=0
+KillWait=5
 JobCompType=jobcomp/none
 $acct
 GresTypes=gpu
@@ -147,7 +185,14 @@ install_conf() {  # install_conf NEW DEST MODE OWNER -> sets changed=1 if the co
 }
 install_conf "$new_slurm_conf" "$ETC/slurm.conf" 644 root
 install_conf "$new_gres_conf" "$ETC/gres.conf" 644 root
-rm -f "$ETC/cgroup.conf"
+if [[ -n "$cgroup_conf" ]]; then
+  new_cgroup_conf=$(mktemp)
+  echo "$cgroup_conf" >"$new_cgroup_conf"
+  install_conf "$new_cgroup_conf" "$ETC/cgroup.conf" 644 root
+elif [[ -f "$ETC/cgroup.conf" ]]; then
+  rm -f "$ETC/cgroup.conf"
+  changed=1
+fi
 
 alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 stop() {  # stop PIDFILE: TERM the recorded pid (never by name), wait up to 10 s
@@ -242,4 +287,4 @@ gpu_env=$(timeout 60 srun -p gpu -t 1 -n 1 --gpus=1 printenv CUDA_VISIBLE_DEVICE
 [[ "$gpu_env" == 0 ]] || die "GPU test job saw CUDA_VISIBLE_DEVICES='$gpu_env', expected 0"
 
 sinfo -o '%P %a %D %T %G'
-log "OK (accounting=$ACCOUNTING, partitions cpu+gpu, $CPUS CPUs, $N_GPUS fake GPUs)"
+log "OK (accounting=$ACCOUNTING, partitions cpu+gpu, $CPUS CPUs, $N_GPUS fake GPUs, memory $memory)"

@@ -1,9 +1,9 @@
-"""A real single-node SLURM cluster for the `slurm` tests.
+"""A real single-node SLURM cluster, with accounting, for the `slurm` tests.
 
-``slurm_cluster`` (session) uses the cluster of ``.ci/slurm-up.sh`` if it is up, else starts it
-(root only) and stops it again at the end of the session. Where SLURM cannot start, the tests
-skip with the reason, unless ``PREFSCOPE_REQUIRE_SLURM=1`` (set by ``.ci/run`` once the cluster
-is up) turns that into a failure, so CI cannot pass by skipping.
+``slurm_cluster`` (session) uses the cluster of ``.ci/slurm-up.sh`` if it is up with accounting,
+else starts it (root only) and stops it again at the end of the session. Where SLURM cannot
+start, the tests skip with the reason, unless ``PREFSCOPE_REQUIRE_SLURM=1`` (set by ``.ci/run``
+once the cluster is up) turns that into a failure, so CI cannot pass by skipping.
 
 The tests only submit to the test cluster (``ClusterName=prefscope``), never to a real cluster
 that happens to be configured on the machine.
@@ -22,19 +22,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 
+from slurmtools import command_output as _out
 from smkapi import REPO
 
 CLUSTER_NAME = "prefscope"  # ClusterName written by .ci/slurm-up.sh
 PARTITIONS = ("cpu", "gpu")
 SLURM_CONF = Path("/etc/slurm/slurm.conf")
-
-
-def _out(*cmd: str, timeout: int = 20) -> str | None:
-    try:
-        result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return result.stdout if result.returncode == 0 else None
 
 
 def cluster_problem() -> str | None:
@@ -61,7 +54,13 @@ def cluster_problem() -> str | None:
         if avail == "up" and state.rstrip("*") in {"idle", "mixed", "allocated", "completing"}
     }
     missing = [p for p in PARTITIONS if p not in ready]
-    return f"partitions not up with a usable node: {missing}" if missing else None
+    if missing:
+        return f"partitions not up with a usable node: {missing}"
+    if "accounting_storage/slurmdbd" not in config or _out("sacct", "-n", "-X") is None:
+        return "SLURM accounting (slurmdbd, sacct) is not up: profiles/slurm needs it"
+    if "job_comment" not in config:  # sacct's Comment names each job's rule
+        return "accounting does not store job comments (an older .ci/slurm-up.sh config)"
+    return None
 
 
 def _unavailable(reason: str) -> None:
@@ -102,3 +101,22 @@ def slurm_cluster() -> Iterator[None]:
     yield
     if started_here:
         subprocess.run([str(REPO / ".ci" / "slurm-down.sh")], capture_output=True, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def profile_env(tmp_path_factory) -> dict[str, str]:
+    """Environment in which ``--profile slurm`` resolves by name, after the README's one-time step.
+
+    ``python -m prefscope.profiles`` links the profiles into Snakemake's user config directory;
+    here that directory is a scratch one (``XDG_CONFIG_HOME``), so the tests never touch the
+    real ``~/.config/snakemake``.
+    """
+    env = {"XDG_CONFIG_HOME": str(tmp_path_factory.mktemp("xdg-config"))}
+    subprocess.run(
+        [sys.executable, "-m", "prefscope.profiles"],
+        env=dict(os.environ, **env),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    return env
