@@ -52,9 +52,40 @@ def embed_cache():
     return os.path.join(config["embed"]["cache_dir"], "embeddings.sqlite")
 
 
+def embed_kind():
+    model = config["embed"]["model"]
+    return next(
+        (k for k in ("openai", "vllm") if model.startswith(k + ":")),
+        "sentence-transformers",
+    )
+
+
 def embed_gpus(wildcards):
-    """Embedding takes a GPU unless the config pins it to the CPU."""
+    """A vLLM engine takes its GPUs; an endpoint none; local models one unless pinned to cpu."""
+    kind = embed_kind()
+    if kind == "openai":
+        return 0
+    if kind == "vllm":
+        return config["embed"]["vllm"]["tensor_parallel_size"]
     return 0 if config["embed"]["device"] == "cpu" else 1
+
+
+def embed_backend_params():
+    """Only the settings that change the vectors of the configured kind of model; batch
+    size, concurrency, retries, key variable and budget are read at run time and re-run
+    nothing."""
+    e = config["embed"]
+    kind = embed_kind()
+    if kind == "openai":
+        keys = ("base_url", "dimensions", "max_input_tokens")
+    elif kind == "vllm":
+        keys = ("revision", "dimensions", "max_input_tokens", "vllm")
+    else:
+        keys = ("revision", "batch_size", "device")
+    out = {k: e[k] for k in keys}
+    if "vllm" in out:
+        out["engine"] = out.pop("vllm")
+    return out
 
 
 def llm_cache():
