@@ -6,6 +6,7 @@ from pathlib import Path
 from snakemake.utils import validate
 
 from prefscope.codehash import module_hash
+from prefscope.data.download import url_file_name
 
 validate(config, schema="../schemas/config.schema.yaml")
 
@@ -23,6 +24,7 @@ wildcard_constraints:
     ds=alternatives(DATASETS),
     run=alternatives(RUNS),
     size="small|big",
+    file=r"[^/]+",
 
 
 localrules:
@@ -45,6 +47,8 @@ def ingest_input(wildcards):
         return {"table": f"results/{wildcards.ds}/input/demo_pairs.parquet"}
     if source.startswith("hf:"):
         return {}
+    if source.startswith(("http://", "https://")):
+        return {"table": f"results/{wildcards.ds}/download/{url_file_name(source)}"}
     return {"table": source}
 
 
@@ -55,7 +59,7 @@ def embed_cache():
 def embed_kind():
     model = config["embed"]["model"]
     return next(
-        (k for k in ("openai", "vllm") if model.startswith(k + ":")),
+        (k for k in ("openai", "vllm") if model.startswith(f"{k}:")),
         "sentence-transformers",
     )
 
