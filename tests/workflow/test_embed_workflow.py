@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from helpers.fake_openai import FakeOpenAI, Reply
-from smkapi import copy_workflow, run_snakemake, write_config
+from smkapi import copy_workflow, plan, run_snakemake, write_config
 
 pytestmark = pytest.mark.e2e
 
@@ -52,6 +52,11 @@ def test_demo_through_an_embeddings_endpoint(tmp_path: Path):
         assert {r["dimensions"] for r in server.requests} == {DIM}
         meta_path = wd / "results/demo/embed/meta.json"
         meta = json.loads(meta_path.read_text())
+        target = ("results/demo/summary.json",)
+        fetching = {"batch_size": 7, "concurrency": 3, "max_retries": 1, "timeout": 9}
+        assert plan(wd, config={"embed": fetching}, targets=target) == []
+        redo = plan(wd, config={"embed": {"dimensions": 64}}, targets=target)
+        assert "results/demo/embed/deltas.npy" in redo and "results/demo/pairs.parquet" not in redo
 
         again = run_snakemake(
             wd, "--cores", "2", str(meta_path.relative_to(wd)), "--forcerun", "embed", env=env
