@@ -113,6 +113,8 @@ class FakeOpenAI:
         self.requests: list[dict[str, Any]] = []  # JSON bodies, in arrival order
         self.auth_headers: list[str] = []  # Authorization header values, in arrival order
         self.statuses: list[int] = []
+        self.in_flight = 0
+        self.max_in_flight = 0  # most requests handled at once (concurrency checks)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -184,6 +186,15 @@ class FakeOpenAI:
                 reply, index = fake._next(request, embeddings)
                 with fake._lock:
                     fake.statuses.append(reply.status)
+                    fake.in_flight += 1
+                    fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
+                try:
+                    self._answer(request, reply, index, embeddings)
+                finally:
+                    with fake._lock:
+                        fake.in_flight -= 1
+
+            def _answer(self, request: dict, reply: Reply, index: int, embeddings: bool) -> None:
                 if reply.delay:
                     time.sleep(reply.delay)
                 if reply.body is not None:

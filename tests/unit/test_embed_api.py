@@ -65,6 +65,15 @@ def test_batches_dimensions_usage_and_cost():
     assert usage["cost_usd"] == pytest.approx(60 * 2.0 / 1e6)
 
 
+def test_requests_run_concurrently_up_to_the_limit():
+    with FakeOpenAI() as server:
+        server.push(*[Reply(delay=0.2) for _ in range(9)])
+        emb = APIEmbedder(settings(server, batch_size=1, concurrency=3))
+        vectors = run(emb, TEXTS[:9])
+    assert server.calls == 9 and vectors.shape == (9, 64)
+    assert 2 <= server.max_in_flight <= 3
+
+
 @pytest.mark.parametrize(
     "fault",
     [

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from smkapi import REPO, copy_workflow, deep_merge, parse_dryrun, plan, run_snakemake
+from smkapi import (
+    REPO,
+    copy_workflow,
+    deep_merge,
+    parse_dryrun,
+    plan,
+    run_snakemake,
+    write_config,
+)
 from snakemake.utils import validate
 
 pytestmark = pytest.mark.e2e
@@ -81,3 +89,22 @@ def test_documented_command_plans_downloads_and_cpu_embedding(tmp_path):
     embeds = [j for j in jobs if j.rule == "embed"]
     assert len(embeds) == 7 and all(j.gpus == 0 for j in embeds)
     assert not any(j.rule.startswith("lfp") for j in jobs)
+
+
+@pytest.mark.parametrize(
+    ("embed", "gpus"),
+    [
+        ({"model": "openai:text-embedding-3-small"}, 0),
+        ({"model": "vllm:Qwen/Qwen3-Embedding-8B", "vllm": {"tensor_parallel_size": 2}}, 2),
+        ({"model": "builtin:minilm", "device": "cpu"}, 0),
+        ({"model": "builtin:minilm"}, 1),
+    ],
+    ids=["openai", "vllm", "minilm-cpu", "minilm"],
+)
+def test_embed_requests_gpus_by_kind_of_model(embed, gpus, tmp_path):
+    wd = copy_workflow(tmp_path)
+    write_config(wd, {"embed": embed})
+    result = run_snakemake(wd, "-n", "results/demo/embed/meta.json")
+    assert result.returncode == 0, result.stderr[-4000:]
+    [job] = [j for j in parse_dryrun(result.stdout) if j.rule == "embed"]
+    assert job.gpus == gpus

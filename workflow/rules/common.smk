@@ -7,6 +7,7 @@ from snakemake.utils import validate
 
 from prefscope.codehash import module_hash
 from prefscope.data.download import url_file_name
+from prefscope.embed.model import embed_kind
 
 validate(config, schema="../schemas/config.schema.yaml")
 
@@ -56,17 +57,9 @@ def embed_cache():
     return os.path.join(config["embed"]["cache_dir"], "embeddings.sqlite")
 
 
-def embed_kind():
-    model = config["embed"]["model"]
-    return next(
-        (k for k in ("openai", "vllm") if model.startswith(f"{k}:")),
-        "sentence-transformers",
-    )
-
-
 def embed_gpus(wildcards):
     """A vLLM engine takes its GPUs; an endpoint none; local models one unless pinned to cpu."""
-    kind = embed_kind()
+    kind = embed_kind(config["embed"]["model"])
     if kind == "openai":
         return 0
     if kind == "vllm":
@@ -79,7 +72,7 @@ def embed_backend_params():
     size, concurrency, retries, key variable and budget are read at run time and re-run
     nothing."""
     e = config["embed"]
-    kind = embed_kind()
+    kind = embed_kind(e["model"])
     if kind == "openai":
         keys = ("base_url", "dimensions", "max_input_tokens")
     elif kind == "vllm":

@@ -19,6 +19,7 @@ from prefscope.embed.cache import EmbeddingCache
 from prefscope.embed.encode import Embedder, STEmbedder, embed_texts
 from prefscope.embed.model import embed_kind, resolve_model
 from prefscope.embed.truncate import Truncator, openai_truncator
+from prefscope.embed.vllm import VLLMEmbedder, VLLMSettings
 from prefscope.io import save_npy, write_json
 
 _FIELD = re.compile(r"\{(prompt|response)\}")
@@ -62,7 +63,6 @@ def build_embedder(
 ) -> tuple[Embedder, Truncator]:
     """The embedder ``params["model"]`` names, and the truncation applied before caching."""
     from prefscope.embed.api import APIEmbedder, APISettings
-    from prefscope.embed.vllm import VLLMEmbedder, VLLMSettings
 
     runtime = runtime or {}
     backend = params.get("backend") or {}
@@ -138,13 +138,8 @@ def embed(
     texts = truncator.cut(texts_a + texts_b)
     with EmbeddingCache(params["cache"]) as cache:
         vectors, stats = embed_texts(texts, embedder, cache)
-    truncation = truncator.record()
-    if hasattr(embedder, "n_truncated"):  # vLLM cuts with the model's tokenizer while embedding
-        truncation = {
-            "method": "model tokenizer (texts embedded in this run)",
-            "limit": (params.get("backend") or {}).get("max_input_tokens"),
-            "n_truncated": embedder.n_truncated,
-        }
+    # vLLM cuts with the model's tokenizer while embedding; the others before the cache
+    truncation = embedder.truncation() if isinstance(embedder, VLLMEmbedder) else truncator.record()
     n = pairs.height
     deltas = vectors[:n] - vectors[n:]
     save_npy(outputs["deltas"], deltas.astype(np.float32))

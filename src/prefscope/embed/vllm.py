@@ -117,6 +117,14 @@ class VLLMEmbedder:
                 )
             store(positions, vectors)
 
+    def truncation(self) -> dict[str, Any]:
+        """Inputs cut in this run (texts served from the cache were counted when embedded)."""
+        return {
+            "method": "model tokenizer (texts embedded in this run)",
+            "limit": self.settings.max_input_tokens,
+            "n_truncated": self.n_truncated,
+        }
+
     def usage(self) -> dict[str, Any]:
         return {
             "backend": "embed",
