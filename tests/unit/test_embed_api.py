@@ -18,7 +18,7 @@ from prefscope.embed.encode import embed_texts
 from prefscope.embed.stage import build_embedder, embed, render_instruction
 from prefscope.embed.truncate import openai_truncator
 from prefscope.embed.vllm import VLLMEmbedder, VLLMSettings
-from prefscope.errors import BudgetExceeded
+from prefscope.errors import BudgetExceeded, InputError
 from prefscope.llm import LLMCallError
 
 KEY = "sk-test-EMBED-0123456789abcdef"
@@ -135,6 +135,15 @@ def test_http_error_is_not_retried_and_key_is_redacted(monkeypatch):
             run(emb, TEXTS[:2])
     assert server.calls == 1 and server.auth_headers[0] == f"Bearer {KEY}"
     assert "HTTP 401" in str(err.value) and KEY not in str(err.value) and "***" in str(err.value)
+
+
+def test_missing_key_variable_is_named(monkeypatch):
+    monkeypatch.delenv("PREFSCOPE_EMBED_KEY", raising=False)
+    with FakeOpenAI() as server:
+        emb = APIEmbedder(settings(server, api_key_env="PREFSCOPE_EMBED_KEY"))
+        with pytest.raises(InputError, match="PREFSCOPE_EMBED_KEY is not set") as err:
+            run(emb, TEXTS[:2])
+    assert server.calls == 0 and "embed.api_key_env" in str(err.value)
 
 
 def test_budget_stops_the_run():
