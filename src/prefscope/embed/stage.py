@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from prefscope.embed.api import APIEmbedder, APISettings
 from prefscope.embed.cache import EmbeddingCache
 from prefscope.embed.encode import Embedder, STEmbedder, embed_texts
 from prefscope.embed.model import embed_kind, resolve_model
@@ -62,8 +63,6 @@ def build_embedder(
     params: Mapping[str, Any], runtime: Mapping[str, Any] | None = None
 ) -> tuple[Embedder, Truncator]:
     """The embedder ``params["model"]`` names, and the truncation applied before caching."""
-    from prefscope.embed.api import APIEmbedder, APISettings
-
     runtime = runtime or {}
     backend = params.get("backend") or {}
     spec = params["model"]
