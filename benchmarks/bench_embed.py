@@ -15,7 +15,7 @@ import torch
 
 from prefscope.data.demo import generate_demo
 from prefscope.embed.cache import EmbeddingCache
-from prefscope.embed.encode import embed_texts, load_sentence_transformer
+from prefscope.embed.encode import STEmbedder, embed_texts, load_sentence_transformer
 from prefscope.embed.model import resolve_model
 
 
@@ -39,14 +39,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         cache = EmbeddingCache(Path(tmp) / "c.sqlite")
         t0 = time.perf_counter()
-        embed_texts(
-            texts, model, cache, batch_size=args.batch_size, encoder=encoder, progress=False
-        )
+        embedder = STEmbedder(model, batch_size=args.batch_size, encoder=encoder)
+        embed_texts(texts, embedder, cache, progress=False)
         cold = time.perf_counter() - t0
         t0 = time.perf_counter()
-        embed_texts(
-            texts, model, cache, batch_size=args.batch_size, encoder=encoder, progress=False
-        )
+        embed_texts(texts, embedder, cache, progress=False)
         warm = time.perf_counter() - t0
     n = len(texts)
     print(f"{n} distinct texts, {args.threads} thread(s), batch {args.batch_size}")

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from prefscope.embed.cache import EmbeddingCache
-from prefscope.embed.encode import embed_texts
+from prefscope.embed.encode import STEmbedder, embed_texts
 from prefscope.embed.model import ResolvedModel, resolve_model
 from prefscope.embed.stage import embed
 from prefscope.errors import InputError
@@ -30,15 +30,15 @@ def test_second_run_embeds_zero_texts_and_model_change_reembeds(tmp_path):
     cache = EmbeddingCache(tmp_path / "c.sqlite")
     texts = ["a cat", "a dog", "a cat", "bird"]
     enc = CountingEncoder()
-    m1 = ResolvedModel("x", "model-one")
-    v1, s1 = embed_texts(texts, m1, cache, encoder=enc)
+    m1 = STEmbedder(ResolvedModel("x", "model-one"), encoder=enc)
+    v1, s1 = embed_texts(texts, m1, cache)
     assert (s1.n_distinct, s1.n_embedded, s1.n_cached) == (3, 3, 0)
     assert sorted(enc.seen) == ["a cat", "a dog", "bird"]
     assert np.array_equal(v1[0], v1[2])
     enc.seen.clear()
-    v2, s2 = embed_texts(texts, m1, cache, encoder=enc)
+    v2, s2 = embed_texts(texts, m1, cache)
     assert s2.n_embedded == 0 and enc.seen == [] and np.array_equal(v1, v2)
-    _, s3 = embed_texts(texts, ResolvedModel("x", "model-two"), cache, encoder=enc)
+    _, s3 = embed_texts(texts, STEmbedder(ResolvedModel("x", "model-two"), encoder=enc), cache)
     assert s3.n_embedded == 3  # another model never reuses these vectors
     assert cache.count("model-one") == 3 and cache.count() == 6
 
@@ -63,8 +63,12 @@ def test_stage_with_real_minilm_writes_deltas_and_reuses_cache(tmp_path):
         }
     )
     pairs.write_parquet(tmp_path / "pairs.parquet")
-    params = {"model": "builtin:minilm", "max_words": 128, "batch_size": 8,
-              "cache": str(tmp_path / "cache.sqlite")}
+    params = {
+        "model": "builtin:minilm",
+        "max_words": 128,
+        "backend": {"revision": None, "batch_size": 8, "device": None},
+        "cache": str(tmp_path / "cache.sqlite"),
+    }
     out = {"deltas": tmp_path / "d.npy", "meta": tmp_path / "m.json"}
     embed({"pairs": tmp_path / "pairs.parquet"}, out, params, 1)
     deltas = np.load(out["deltas"])

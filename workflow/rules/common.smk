@@ -6,6 +6,8 @@ from pathlib import Path
 from snakemake.utils import validate
 
 from prefscope.codehash import module_hash
+from prefscope.data.download import url_file_name
+from prefscope.embed.model import embed_kind
 
 validate(config, schema="../schemas/config.schema.yaml")
 
@@ -23,6 +25,7 @@ wildcard_constraints:
     ds=alternatives(DATASETS),
     run=alternatives(RUNS),
     size="small|big",
+    file=r"[^/]+",
 
 
 localrules:
@@ -45,6 +48,8 @@ def ingest_input(wildcards):
         return {"table": f"results/{wildcards.ds}/input/demo_pairs.parquet"}
     if source.startswith("hf:"):
         return {}
+    if source.startswith(("http://", "https://")):
+        return {"table": f"results/{wildcards.ds}/download/{url_file_name(source)}"}
     return {"table": source}
 
 
@@ -53,8 +58,31 @@ def embed_cache():
 
 
 def embed_gpus(wildcards):
-    """Embedding takes a GPU unless the config pins it to the CPU."""
+    """A vLLM engine takes its GPUs; an endpoint none; local models one unless pinned to cpu."""
+    kind = embed_kind(config["embed"]["model"])
+    if kind == "openai":
+        return 0
+    if kind == "vllm":
+        return config["embed"]["vllm"]["tensor_parallel_size"]
     return 0 if config["embed"]["device"] == "cpu" else 1
+
+
+def embed_backend_params():
+    """Only the settings that change the vectors of the configured kind of model; batch
+    size, concurrency, retries, key variable and budget are read at run time and re-run
+    nothing."""
+    e = config["embed"]
+    kind = embed_kind(e["model"])
+    if kind == "openai":
+        keys = ("base_url", "dimensions", "max_input_tokens")
+    elif kind == "vllm":
+        keys = ("revision", "dimensions", "max_input_tokens", "vllm")
+    else:
+        keys = ("revision", "batch_size", "device")
+    out = {k: e[k] for k in keys}
+    if "vllm" in out:
+        out["engine"] = out.pop("vllm")
+    return out
 
 
 def llm_cache():

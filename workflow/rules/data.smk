@@ -15,6 +15,19 @@ rule demo_pairs:
         "../scripts/demo_pairs.py"
 
 
+rule fetch_source:
+    output:
+        table="results/{ds}/download/{file}",
+    log:
+        "logs/{ds}/fetch_source_{file}.log",
+    conda:
+        "../../envs/cpu.yaml"
+    params:
+        url=lambda wc: ds_cfg(wc)["source"],
+    script:
+        "../scripts/fetch_source.py"
+
+
 rule ingest:
     input:
         unpack(ingest_input),

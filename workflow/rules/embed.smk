@@ -17,11 +17,9 @@ rule embed:
         runtime=attempt_scaled(60),
     params:
         model=config["embed"]["model"],
-        revision=config["embed"]["revision"],
         max_words=config["embed"]["max_words"],
         instruction=config["embed"]["instruction"],
-        batch_size=config["embed"]["batch_size"],
-        device=config["embed"]["device"],
+        backend=embed_backend_params(),
         cache=embed_cache(),
         code=module_hash("prefscope.embed"),
     script:

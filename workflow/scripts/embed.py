@@ -1,4 +1,7 @@
+from functools import partial
+
 from prefscope.embed.stage import embed
 from prefscope.workflow import run_stage
 
-run_stage(snakemake, embed)
+# The embed: config at run time: how vectors are fetched (batching, retries, key variable).
+run_stage(snakemake, partial(embed, runtime=snakemake.config["embed"]))

