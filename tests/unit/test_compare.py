@@ -127,14 +127,16 @@ def test_sign_differences_flag_only_significant_opposite_effects():
     assert diff["q"][0] < 1e-6
 
 
-def test_sign_flip_needs_both_effects_significant():
+def test_sign_flip_needs_both_cis_to_exclude_zero():
     def row(feature, dataset, coef, se, q):
-        return {"feature": feature, "dataset": dataset, "coef": coef, "se": se, "q": q}
+        lo, hi = (None, None) if coef is None else (coef - 1.96 * se, coef + 1.96 * se)
+        return {"feature": feature, "dataset": dataset, "coef": coef, "se": se, "q": q,
+                "ci_low": lo, "ci_high": hi}  # fmt: skip
 
     effects = pl.DataFrame(
         [
             row(0, "a", 0.5, 0.1, 1e-4), row(0, "b", -0.5, 0.1, 1e-4),  # flip
-            row(1, "a", 0.5, 0.1, 1e-4), row(1, "b", -0.1, 0.1, 0.4),  # b not significant
+            row(1, "a", 0.5, 0.1, 1e-4), row(1, "b", -0.1, 0.1, 0.4),  # b's CI holds 0
             row(2, "a", 0.5, 0.1, 1e-4), row(2, "b", 0.1, 0.1, 0.4),  # same sign
             row(3, "a", None, None, None), row(3, "b", -0.5, 0.1, 1e-4),  # not estimable
         ]

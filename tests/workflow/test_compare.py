@@ -4,7 +4,7 @@ plus the reward-model baseline (tiny GPT-NeoX on the CPU) in one dataset's AUC t
 The datasets share every planted weight except ``bold`` (+0.8 in demo_a, -0.8 in demo_b; bold
 adds no words, so flipping it leaves the demo's length confounds balanced). The comparison must
 flag exactly the feature that carries bold, mapped to concepts as the per-dataset planted
-recovery does. One run serves every test here; it is small (600 pairs each, branch W for one
+recovery does. One run serves every test here; it is small (800 pairs each, branch W for one
 dataset, the comparison, a 40-step tiny base and an 8-step reward model).
 """
 
@@ -21,8 +21,8 @@ from smkapi import copy_workflow, parse_dryrun, plan, run_snakemake, write_confi
 pytestmark = pytest.mark.e2e
 
 DATASETS = {
-    "demo_a": {"source": "demo", "demo": {"n_pairs": 600, "seed": 7}},
-    "demo_b": {"source": "demo", "demo": {"n_pairs": 600, "seed": 8, "weights": {"bold": -0.8}}},
+    "demo_a": {"source": "demo", "demo": {"n_pairs": 800, "seed": 7}},
+    "demo_b": {"source": "demo", "demo": {"n_pairs": 800, "seed": 8, "weights": {"bold": -0.8}}},
 }
 REWARD_MODEL = {
     "model": "tiny-neox",
@@ -93,7 +93,7 @@ def test_pooled_sae_is_balanced_over_datasets(summary):
     assert pool["balance"] == "subsample"
     used = {d: pool["datasets"][d]["n_train_used"] for d in summary["datasets"]}
     avail = {d: pool["datasets"][d]["n_train_available"] for d in summary["datasets"]}
-    assert len(set(used.values())) == 1 and used["demo_a"] == min(avail.values()) > 350
+    assert len(set(used.values())) == 1 and used["demo_a"] == min(avail.values()) > 500
     for d in summary["datasets"]:
         assert 0 < summary["sae"]["per_dataset_val"][d]["fvu"] < 1
 
@@ -122,11 +122,11 @@ def test_reward_model_baseline_appears_in_the_auc_table(compare_run):
     summary = json.loads((ds / "summary.json").read_text())
     rm = summary["auc"]["reward_model"]
     assert rm["ci_low"] <= rm["val_auc"] <= rm["ci_high"]
-    assert rm["n_val"] == summary["auc"]["sae_all"]["n_val"] > 80
+    assert rm["n_val"] == summary["auc"]["sae_all"]["n_val"] > 100
     assert set(summary["reward_model_share"]) >= {"controls", "sae_all"}
     metrics = json.loads((ds / "reward_model/metrics.json").read_text())
     assert metrics["device"] == "cpu" and metrics["trainer"] == "RewardTrainer"
-    assert metrics["n_train_pairs"] > 300 and metrics["trainer_arguments"]["max_steps"] == 8
+    assert metrics["n_train_pairs"] > 400 and metrics["trainer_arguments"]["max_steps"] == 8
     scores = pl.read_parquet(ds / "reward_model/scores.parquet")
     assert scores.height == summary["data"]["n_label_A"] + summary["data"]["n_label_B"]
     assert "| reward_model |" in (ds / "summary.md").read_text()

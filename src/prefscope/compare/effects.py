@@ -12,9 +12,13 @@ equal effects. Its p-values are BH-adjusted over every (feature, dataset pair) t
 feature *flips sign* between a and b when
 
 1. the difference is significant (BH q < ``fdr_q``), and
-2. each effect is significant in its own dataset (per-dataset BH q < ``fdr_q``; this implies
-   its 95% CI excludes 0), and
+2. each effect's 95% CI excludes 0, and
 3. the two effects have opposite signs.
+
+The discovery whose false discovery rate BH controls is "the effects differ"; conditions 2-3
+then only admit those differences whose direction is clear in both datasets. (Requiring each
+effect to pass its own dataset's BH as well would be stricter and cost power exactly where a
+feature matters in one dataset and is weaker in the other.)
 
 Coefficients are log-odds per standard deviation of the feature *within* each dataset, so
 condition 1 compares standardized effects; conditions 2–3, the sign claim itself, do not
@@ -37,8 +41,8 @@ from prefscope.analyze.stage import AnalyzeSettings, analysis_data, feature_tabl
 TEST_DESCRIPTION = (
     "Wald z-test of the difference of the two datasets' length-controlled logit coefficients "
     "(independent samples: z = (b_a - b_b) / sqrt(se_a^2 + se_b^2)), BH-adjusted over all "
-    "features x dataset pairs; a sign flip needs that q < fdr_q, and each effect significant "
-    "in its own dataset (per-dataset BH q < fdr_q, so its 95% CI excludes 0), with opposite signs"
+    "features x dataset pairs; a sign flip needs that q < fdr_q and each dataset's 95% CI "
+    "excluding 0, with opposite signs"
 )
 
 EFFECT_COLUMNS = (
@@ -98,7 +102,14 @@ def _wide(effects: pl.DataFrame, name: str) -> dict[str, np.ndarray]:
         "coef": part.get_column("coef").to_numpy().astype(float),
         "se": part.get_column("se").to_numpy().astype(float),
         "q": part.get_column("q").to_numpy().astype(float),
+        "ci_low": part.get_column("ci_low").to_numpy().astype(float),
+        "ci_high": part.get_column("ci_high").to_numpy().astype(float),
     }
+
+
+def _excludes_zero(e: dict[str, np.ndarray]) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return (e["ci_low"] > 0) | (e["ci_high"] < 0)  # False where not estimable (NaN)
 
 
 def sign_differences(effects: pl.DataFrame, datasets: Sequence[str], fdr_q: float) -> pl.DataFrame:
@@ -123,6 +134,8 @@ def sign_differences(effects: pl.DataFrame, datasets: Sequence[str], fdr_q: floa
                     "coef_b": eb["coef"],
                     "q_a": ea["q"],
                     "q_b": eb["q"],
+                    "excludes_0_a": _excludes_zero(ea),
+                    "excludes_0_b": _excludes_zero(eb),
                     "diff": diff,
                     "se": se,
                     "z": z,
@@ -137,8 +150,8 @@ def sign_differences(effects: pl.DataFrame, datasets: Sequence[str], fdr_q: floa
     return table.with_columns(pl.Series("q", q).fill_nan(None)).with_columns(
         (
             sig("q")
-            & sig("q_a")
-            & sig("q_b")
+            & pl.col("excludes_0_a")
+            & pl.col("excludes_0_b")
             & (pl.col("coef_a").sign() != pl.col("coef_b").sign())
         ).alias("sign_flip")
     )

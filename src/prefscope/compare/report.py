@@ -75,6 +75,11 @@ def _ci(lo: object, hi: object) -> str:
     return f"[{_cell(lo)}, {_cell(hi)}]"
 
 
+def _effect_cell(e: dict) -> str:
+    star = "*" if e["significant"] else ""
+    return f"{_cell(e['coef'])}{star} {_ci(e['ci_low'], e['ci_high'])}"
+
+
 def compare_markdown(summary: dict) -> str:
     """Readable summary: datasets, pooled SAE, sign flips (with the test used), planted truth."""
     datasets = summary["datasets"]
@@ -155,11 +160,7 @@ def compare_markdown(summary: dict) -> str:
                 [
                     f["feature"],
                     f["label"],
-                    *[
-                        f"{_cell(f['effects'][d]['coef'])}{'*' if f['effects'][d]['significant'] else ''}"
-                        f" {_ci(f['effects'][d]['ci_low'], f['effects'][d]['ci_high'])}"
-                        for d in datasets
-                    ],
+                    *[_effect_cell(f["effects"][d]) for d in datasets],
                     *[f["effects"][d]["prevalence"] for d in datasets],
                 ]
                 for f in summary["features"]
