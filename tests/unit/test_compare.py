@@ -151,3 +151,12 @@ def test_heatmap_always_shows_sign_flips():
     effects = pl.DataFrame({"feature": [0, 1, 2, 0, 1, 2], "coef": [0.1, 2.0, 1.0, -0.1, 1.0, 0.5]})
     assert heatmap_rows(effects, {0}, max_features=2) == [0, 1]
     assert heatmap_rows(effects, set(), max_features=2) == [1, 2]
+
+
+def test_a_dataset_with_one_label_class_is_an_error_naming_it():
+    pooled, codes = _two_datasets(n=200)
+    pooled = pooled.with_columns(
+        pl.when(pl.col("dataset") == "b").then(1).otherwise(pl.col("label")).alias("label")
+    )
+    with pytest.raises(InputError, match="'b' needs labeled pairs of both classes"):
+        dataset_effects(pooled, codes, AnalyzeSettings(controls=("length_delta",)))

@@ -37,6 +37,7 @@ from scipy import stats
 from prefscope.analyze.fdr import bh_fdr
 from prefscope.analyze.logit import Z95
 from prefscope.analyze.stage import AnalyzeSettings, analysis_data, feature_table
+from prefscope.errors import InputError
 
 TEST_DESCRIPTION = (
     "Wald z-test of the difference of the two datasets' length-controlled logit coefficients "
@@ -82,6 +83,12 @@ def dataset_effects(
     for name in dict.fromkeys(dataset.tolist()):
         rows = np.flatnonzero(dataset == name)
         data = analysis_data(pooled[rows], codes[rows], None, settings, f"dataset {name}")
+        if np.unique(data.y[data.labeled]).size < 2:
+            raise InputError(
+                f"dataset {name!r} needs labeled pairs of both classes (label 0 and 1) to be "
+                f"compared; it has {int(data.labeled.sum())} labeled",
+                column="label",
+            )
         table = feature_table(data, settings.fdr_q)
         active = (codes[rows] != 0).sum(axis=0)
         lo, hi = wilson_interval(active, np.full(active.shape, rows.size))
