@@ -30,3 +30,33 @@ def test_unknown_key_is_rejected():
 def test_run_names_must_be_wildcard_safe():
     with pytest.raises(Exception, match="does not match"):
         validate({"lfp": {"runs": {"my/run": {"task": "vader", "algorithm": "grpo"}}}}, SCHEMA)
+
+
+def test_dataset_names_of_result_folders_are_reserved():
+    for name in ("compare", "lfp"):
+        with pytest.raises(Exception, match="should not be valid"):
+            validate({"datasets": {name: {"source": "demo"}}}, SCHEMA)
+
+
+def test_reward_model_is_off_by_default_and_checked_when_set():
+    config = {}
+    validate(config, SCHEMA)
+    assert config["analyze"]["reward_model"] is None
+    assert config["compare"] == {
+        "datasets": None, "balance": "subsample", "sae": {}, "heatmap_features": 40, "seed": 0,
+    }  # fmt: skip
+    validate({"analyze": {"reward_model": {"model": "tiny-neox", "device": "cpu"}}}, SCHEMA)
+    with pytest.raises(Exception, match="epochs"):
+        validate({"analyze": {"reward_model": {"model": "m", "epochs": 1}}}, SCHEMA)
+    with pytest.raises(Exception, match="model"):
+        validate({"analyze": {"reward_model": {"device": "cpu"}}}, SCHEMA)
+
+
+def test_demo_weights_name_known_concepts():
+    config = {"datasets": {"d": {"source": "demo", "demo": {"weights": {"bold": -0.8}}}}}
+    validate(config, SCHEMA)
+    assert config["datasets"]["d"]["demo"]["weights"] == {"bold": -0.8}
+    with pytest.raises(Exception, match="humour"):
+        validate(
+            {"datasets": {"d": {"source": "demo", "demo": {"weights": {"humour": 1}}}}}, SCHEMA
+        )

@@ -11,7 +11,7 @@ import pytest
 from prefscope.data.demo import CONCEPTS, generate_demo
 from prefscope.data.ingest import mark_duplicates, read_table, validate_pairs
 from prefscope.data.split import component_split, connected_components
-from prefscope.data.stage import ingest
+from prefscope.data.stage import demo_pairs, ingest
 from prefscope.errors import InputError
 
 
@@ -196,3 +196,20 @@ def test_demo_zero_weight_concepts_stay_null_given_length():
             assert abs(coef) < 0.05, (c, coef)
         else:
             assert np.sign(coef) == np.sign(w), (c, coef)
+
+
+def test_demo_weights_from_config_override_only_the_named_concepts(tmp_path):
+    outputs = {k: tmp_path / f"{k}.{ext}" for k, ext in
+               [("table", "parquet"), ("concepts", "parquet"), ("truth", "json")]}  # fmt: skip
+    demo_pairs({}, outputs, {"n_pairs": 200, "seed": 3, "weights": {"bold": -0.8}}, threads=1)
+    truth = json.loads(outputs["truth"].read_text())
+    assert truth["weights"]["bold"] == -0.8 and truth["weights"]["bullets"] == 1.1
+    flipped = pl.read_parquet(outputs["concepts"])
+    _, default, _ = generate_demo(200, 3)
+    # same draws; only the planted log-odds of bold differ (by -1.6 per unit of bold_delta)
+    assert flipped["bold_delta"].equals(default["bold_delta"])
+    np.testing.assert_allclose(
+        flipped["logit"] - default["logit"], -1.6 * default["bold_delta"], atol=1e-12
+    )
+    with pytest.raises(InputError, match="humour"):
+        demo_pairs({}, outputs, {"n_pairs": 200, "seed": 3, "weights": {"humour": 1.0}}, 1)

@@ -1,8 +1,6 @@
 rule analyze:
     input:
-        pairs="results/{ds}/pairs.parquet",
-        codes="results/{ds}/sae/codes.npy",
-        deltas="results/{ds}/embed/deltas.npy",
+        unpack(analyze_inputs),
     output:
         features="results/{ds}/analysis/features.parquet",
         summary="results/{ds}/analysis/summary.json",
@@ -14,7 +12,31 @@ rule analyze:
         "../../envs/cpu.yaml"
     threads: 1
     params:
-        **config["analyze"],
+        **analyze_params(),
         code=module_hash("prefscope.analyze"),
     script:
         "../scripts/analyze.py"
+
+
+rule reward_model:
+    input:
+        unpack(reward_model_inputs),
+    output:
+        scores="results/{ds}/reward_model/scores.parquet",
+        metrics="results/{ds}/reward_model/metrics.json",
+    log:
+        "logs/{ds}/reward_model.log",
+    benchmark:
+        "results/benchmarks/{ds}/reward_model.tsv"
+    conda:
+        "../../envs/gpu.yaml"
+    threads: 2
+    resources:
+        gpu=reward_model_gpus,
+        mem_mb=attempt_scaled(16000),
+        runtime=attempt_scaled(240),
+    params:
+        reward_model=reward_model_cfg(),
+        code=module_hash("prefscope.analyze.reward_model"),
+    script:
+        "../scripts/reward_model.py"

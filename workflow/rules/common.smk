@@ -13,6 +13,21 @@ validate(config, schema="../schemas/config.schema.yaml")
 
 DATASETS = sorted(config["datasets"])
 RUNS = sorted(config["lfp"]["runs"])
+
+
+def compare_datasets():
+    """The datasets results/compare/ puts side by side: compare.datasets or all; none if < 2."""
+    chosen = config["compare"]["datasets"]
+    names = sorted(chosen) if chosen is not None else DATASETS
+    unknown = sorted(set(names) - set(DATASETS))
+    if unknown:
+        raise ValueError(f"config compare.datasets: {unknown} are not under datasets:")
+    return names if len(names) >= 2 else []
+
+
+COMPARED = compare_datasets()
+# results/<name>/ folders the interpret rules describe: each dataset, and the pooled comparison
+INTERPRETED = DATASETS + (["compare"] if COMPARED else [])
 RL_ALGORITHMS = ("grpo", "rloo")
 
 
@@ -127,6 +142,79 @@ def report_inputs(wildcards):
     if is_demo(ds):
         inputs["truth"] = f"results/{ds}/truth/truth.json"
         inputs["concepts"] = f"results/{ds}/truth/concepts.parquet"
+    return inputs
+
+
+def reward_model_cfg():
+    return config["analyze"]["reward_model"]
+
+
+def analyze_inputs(wildcards):
+    inputs = {
+        "pairs": f"results/{wildcards.ds}/pairs.parquet",
+        "codes": f"results/{wildcards.ds}/sae/codes.npy",
+        "deltas": f"results/{wildcards.ds}/embed/deltas.npy",
+    }
+    if reward_model_cfg():
+        inputs["reward_scores"] = f"results/{wildcards.ds}/reward_model/scores.parquet"
+    return inputs
+
+
+def analyze_params():
+    """The analyze section minus the reward model, whose scores are an input instead."""
+    return {k: v for k, v in config["analyze"].items() if k != "reward_model"}
+
+
+def reward_model_inputs(wildcards):
+    """The pairs, and the base model when it is built here (tiny-neox) or a local directory."""
+    inputs = {"pairs": f"results/{wildcards.ds}/pairs.parquet"}
+    spec = reward_model_cfg()["model"]
+    if spec == "tiny-neox":
+        inputs["model"] = "results/lfp/base"
+    elif Path(spec).expanduser().is_dir():
+        inputs["model"] = spec
+    return inputs
+
+
+def reward_model_gpus(wildcards):
+    """Fine-tuning takes a GPU unless the reward model is pinned to the CPU."""
+    return 0 if reward_model_cfg().get("device") == "cpu" else 1
+
+
+def compare_inputs(kind):
+    """Per-dataset inputs of the comparison, named ``<kind>_<dataset>``."""
+    paths = {
+        "pairs": "results/{}/pairs.parquet",
+        "deltas": "results/{}/embed/deltas.npy",
+        "truth": "results/{}/truth/truth.json",
+        "concepts": "results/{}/truth/concepts.parquet",
+    }[kind]
+    return {f"{kind}_{ds}": paths.format(ds) for ds in COMPARED}
+
+
+def compare_truth():
+    """Demo ground truth joins the comparison when every compared dataset is a demo."""
+    return bool(COMPARED) and all(is_demo(ds) for ds in COMPARED)
+
+
+def compare_sae_settings():
+    """The sae section with the comparison's overrides (compare.sae) on top."""
+    unknown = sorted(set(config["compare"]["sae"]) - set(config["sae"]))
+    if unknown:
+        raise ValueError(f"config compare.sae: unknown SAE setting(s) {unknown}")
+    return {**config["sae"], **config["compare"]["sae"]}
+
+
+def compare_final_inputs(wildcards):
+    inputs = {
+        "pairs": "results/compare/pairs.parquet",
+        "codes": "results/compare/sae/codes.npy",
+        "sae_metrics": "results/compare/sae/metrics.json",
+        "fidelity": "results/compare/interpret/fidelity.parquet",
+        "fidelity_stats": "results/compare/interpret/fidelity.json",
+    }
+    if compare_truth():
+        inputs.update(compare_inputs("truth"), **compare_inputs("concepts"))
     return inputs
 
 
@@ -291,6 +379,8 @@ def all_outputs():
             f"results/{ds}/{name}"
             for name in ("summary.json", "summary.md", "features.tsv", "report.html")
         ]
+    if COMPARED:
+        out += [f"results/compare/{name}" for name in ("summary.json", "summary.md")]
     for run in RUNS:
         out += [
             f"results/lfp/{run}/{name}"

@@ -8,6 +8,8 @@ rule explain:
         "logs/{ds}/explain.log",
     benchmark:
         "results/benchmarks/{ds}/explain.tsv"
+    wildcard_constraints:
+        ds=alternatives(INTERPRETED),
     conda:
         "../../envs/cpu.yaml"
     threads: 1
@@ -44,6 +46,8 @@ rule fidelity:
         "logs/{ds}/fidelity.log",
     benchmark:
         "results/benchmarks/{ds}/fidelity.tsv"
+    wildcard_constraints:
+        ds=alternatives(INTERPRETED),
     conda:
         "../../envs/cpu.yaml"
     threads: 1

@@ -127,6 +127,27 @@ def _varying(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
 def load_inputs(inputs: dict[str, Any], settings: AnalyzeSettings) -> AnalysisData:
     source = str(inputs["pairs"])
     pairs = pl.read_parquet(source)
+    codes = _load_matrix(inputs["codes"], pairs.height, "SAE codes")
+    deltas = (
+        _load_matrix(inputs["deltas"], pairs.height, "embedding deltas")
+        if inputs.get("deltas")
+        else None
+    )
+    return analysis_data(pairs, codes, deltas, settings, source)
+
+
+def analysis_data(
+    pairs: pl.DataFrame,
+    codes: np.ndarray,
+    deltas: np.ndarray | None,
+    settings: AnalyzeSettings,
+    source: str,
+) -> AnalysisData:
+    """Labels, split and controls of ``pairs`` beside row-aligned codes (and deltas).
+
+    Separate from file reading so that the cross-dataset comparison can analyse one
+    dataset's slice of pooled codes exactly as the per-dataset analysis does.
+    """
     for col in ("label", "split"):
         if col not in pairs.columns:
             raise InputError("required column missing", file=source, column=col)
@@ -147,12 +168,6 @@ def load_inputs(inputs: dict[str, Any], settings: AnalyzeSettings) -> AnalysisDa
     dropped = [n for n, k in zip(settings.controls, keep, strict=True) if not k]
     if dropped:
         log.warning("dropping control(s) constant over the labeled rows: %s", ", ".join(dropped))
-    codes = _load_matrix(inputs["codes"], pairs.height, "SAE codes")
-    deltas = (
-        _load_matrix(inputs["deltas"], pairs.height, "embedding deltas")
-        if inputs.get("deltas")
-        else None
-    )
     return AnalysisData(
         y=y,
         labeled=labeled,
@@ -228,9 +243,16 @@ def _design(
 
 
 def auc_table(
-    data: AnalysisData, settings: AnalyzeSettings, config: ProbeConfig
+    data: AnalysisData,
+    settings: AnalyzeSettings,
+    config: ProbeConfig,
+    external: dict[str, np.ndarray] | None = None,
 ) -> tuple[dict[str, Any], dict[int, LassoSubset], list[str]]:
-    """Fit every model on train labeled rows; AUC with bootstrap CI on val labeled rows."""
+    """Fit every model on train labeled rows; AUC with bootstrap CI on val labeled rows.
+
+    ``external``: scores of predictors trained elsewhere (e.g. the reward model's
+    r(A) - r(B)), row-aligned with the pairs; they share the bootstrap resamples.
+    """
     tr = data.labeled & data.train
     va = data.labeled & ~data.train
     y_tr, y_va = data.y[tr], data.y[va]
@@ -265,6 +287,15 @@ def auc_table(
             probe.c,
             table[name]["train_auc"],
         )
+    for name, score in (external or {}).items():
+        scores_va[name] = score[va]
+        table[name] = {
+            "train_auc": roc_auc(y_tr, score[tr]),
+            "n_features": None,
+            "n_train": int(y_tr.size),
+            "n_val": int(y_va.size),
+            "C": None,
+        }
     if np.unique(y_va).size < 2:
         log.warning("val split: %d labeled rows, not both classes: val AUCs are NaN", y_va.size)
     est = bootstrap_aucs(y_va, scores_va, settings.n_bootstrap, settings.seed)
@@ -286,6 +317,38 @@ def auc_table(
     return table, lasso, lasso_control_names
 
 
+def reward_margins(scores_path: str, pairs_path: str, data: AnalysisData) -> np.ndarray:
+    """The reward model's r(A) - r(B), row-aligned with pairs (NaN where not scored)."""
+    scores = pl.read_parquet(scores_path)
+    pair_ids = pl.read_parquet(pairs_path, columns=["pair_id"]).get_column("pair_id")
+    aligned = pl.DataFrame({"pair_id": pair_ids}).join(
+        scores.select("pair_id", "margin"), on="pair_id", how="left", maintain_order="left"
+    )
+    margin = aligned.get_column("margin").cast(pl.Float64).fill_null(np.nan).to_numpy()
+    missing = data.labeled & ~np.isfinite(margin)
+    if missing.any():
+        raise InputError(
+            f"{int(missing.sum())} labeled pair(s) have no reward-model score; re-run the "
+            "reward_model rule",
+            file=scores_path,
+            row=int(missing.argmax()) + 1,
+        )
+    return margin
+
+
+def reward_model_share(aucs: dict[str, Any]) -> dict[str, float] | None:
+    """Each predictor's val-AUC gain over chance as a share of the reward model's (WIMHF's
+    "features reach x% of the reward model"); None without a reward model."""
+    rm = aucs.get("reward_model", {}).get("val_auc")
+    if rm is None or not np.isfinite(rm) or rm <= 0.5:
+        return None
+    return {
+        name: (row["val_auc"] - 0.5) / (rm - 0.5)
+        for name, row in aucs.items()
+        if name != "reward_model" and row.get("val_auc") is not None
+    }
+
+
 # ---------------------------------------------------------------------------- stage
 
 
@@ -303,7 +366,12 @@ def analyze(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
                 column="label",
             )
         features = feature_table(data, settings.fdr_q)
-        aucs, lasso, lasso_controls = auc_table(data, settings, config)
+        external = (
+            {"reward_model": reward_margins(inputs["reward_scores"], inputs["pairs"], data)}
+            if inputs.get("reward_scores")
+            else None
+        )
+        aucs, lasso, lasso_controls = auc_table(data, settings, config, external)
 
     n_sig = int(features.get_column("significant").sum())
     log.info("%d of %d features significant at q < %g", n_sig, features.height, settings.fdr_q)
@@ -318,6 +386,7 @@ def analyze(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
         "n_significant": n_sig,
         "status_counts": dict(features.get_column("status").value_counts().iter_rows()),
         "auc": aucs,
+        "reward_model_share": reward_model_share(aucs),
         "lasso": {
             str(k): {
                 "features": s.features,

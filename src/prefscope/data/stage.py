@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-from prefscope.data.demo import generate_demo
+from prefscope.data.demo import DemoTruth, generate_demo
 from prefscope.data.download import download
 from prefscope.data.ingest import mark_duplicates, read_table, validate_pairs
 from prefscope.data.split import component_split, connected_components
@@ -20,7 +21,15 @@ log = logging.getLogger("prefscope.data")
 
 def demo_pairs(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
     """Generate the planted-concept demo table and its ground truth."""
-    pairs, indicators, truth = generate_demo(int(params["n_pairs"]), int(params["seed"]))
+    defaults = DemoTruth()
+    overrides = {k: float(v) for k, v in (params.get("weights") or {}).items()}
+    weights = {**defaults.weights, **overrides}
+    unknown = sorted(set(weights) - set(defaults.weights))
+    if unknown:
+        raise InputError(f"unknown demo concept(s) {unknown}; known: {sorted(defaults.weights)}",
+                         column="demo.weights")
+    truth_in = dataclasses.replace(defaults, weights=weights)
+    pairs, indicators, truth = generate_demo(int(params["n_pairs"]), int(params["seed"]), truth_in)
     write_parquet(outputs["table"], pairs)
     write_parquet(outputs["concepts"], indicators)
     write_json(outputs["truth"], truth)

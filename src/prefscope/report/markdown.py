@@ -25,6 +25,14 @@ def _sae_quality(sae: dict) -> str:
     return f"val FVU {val['fvu']:.3f}, L0 {val['l0']:.2f}, dead {100 * val['dead_fraction']:.1f}%"
 
 
+def _reward_model_share(share: dict | None) -> list[str]:
+    """One line: each predictor's AUC gain over chance as a share of the reward model's."""
+    if not share:
+        return []
+    parts = ", ".join(f"{name} {100 * v:.0f}%" for name, v in share.items() if v == v)
+    return ["", f"Share of the reward model's AUC gain over chance reached: {parts}."]
+
+
 def summary_markdown(summary: dict) -> str:
     data, sae = summary["data"], summary["sae"]
     out = [
@@ -44,6 +52,7 @@ def summary_markdown(summary: dict) -> str:
             [[k, v["val_auc"], f"[{_cell(v['ci_low'])}, {_cell(v['ci_high'])}]", v["train_auc"]]
              for k, v in summary["auc"].items()],
         ),
+        *_reward_model_share(summary.get("reward_model_share")),
         "",
         "## Features that predict preference (BH-FDR q < "
         f"{summary['settings']['fdr_q']}, length-controlled)",

@@ -12,7 +12,7 @@ import numpy as np
 import polars as pl
 
 
-def _corr_columns(codes: np.ndarray, target: np.ndarray) -> np.ndarray:
+def corr_columns(codes: np.ndarray, target: np.ndarray) -> np.ndarray:
     zc = codes - codes.mean(axis=0)
     tc = target - target.mean()
     denom = np.sqrt((zc**2).sum(axis=0) * (tc**2).sum())
@@ -34,7 +34,7 @@ def planted_recovery(
     for concept in truth["concepts"]:
         weight = float(truth["weights"][concept])
         target = concepts.get_column(f"{concept}_delta").to_numpy().astype(float)
-        r = _corr_columns(codes.astype(float), target)
+        r = corr_columns(codes.astype(float), target)
         best = int(np.argmax(np.abs(r)))
         row = by_feature.get(best, {})
         direction = float(np.sign(r[best])) or 1.0

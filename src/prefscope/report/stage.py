@@ -37,6 +37,7 @@ def report(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
         "sae": read_json(inputs["sae_metrics"]),
         "fidelity": read_json(inputs["fidelity_stats"]),
         "auc": analysis_summary["auc"],
+        "reward_model_share": analysis_summary.get("reward_model_share"),
         "lasso": analysis_summary.get("lasso"),
         "n_features": table.height,
         "n_significant": significant.height,

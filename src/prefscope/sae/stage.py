@@ -11,7 +11,15 @@ import polars as pl
 
 from prefscope.errors import InputError
 from prefscope.io import load_npy, save_npy, write_json
-from prefscope.sae import SAEConfig, TrainConfig, encode, evaluate, save_sae, train_sae
+from prefscope.sae import (
+    SAEConfig,
+    SparseAutoencoder,
+    TrainConfig,
+    encode,
+    evaluate,
+    save_sae,
+    train_sae,
+)
 
 log = logging.getLogger("prefscope.sae")
 
@@ -44,21 +52,24 @@ def configs_from_params(settings: dict, d_in: int) -> tuple[SAEConfig, TrainConf
     return cfg, train_cfg
 
 
-def train(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
-    """Train on deduplicated train deltas (+ sign flips), early-stop on val deltas, then
-    write the model, the inference-mode codes of *every* row, and the metrics."""
-    pairs = pl.read_parquet(inputs["pairs"])
-    deltas = load_npy(inputs["deltas"])
-    settings = params["sae"]
-    x_train, x_val = difference_training_data(pairs, deltas)
-    cfg, train_cfg = configs_from_params(settings, int(deltas.shape[1]))
+def fit_and_write(
+    x_train: np.ndarray,
+    x_val: np.ndarray,
+    x_all: np.ndarray,
+    settings: dict,
+    outputs: dict,
+    extra_metrics: dict | None = None,
+) -> SparseAutoencoder:
+    """Train on ``x_train`` (early-stopping on ``x_val``), then write the model, the
+    inference-mode codes of ``x_all`` and the metrics (plus ``extra_metrics``)."""
+    cfg, train_cfg = configs_from_params(settings, int(x_all.shape[1]))
     log.info("training on %d rows (with sign flips), validating on %d", len(x_train), len(x_val))
     if not len(x_val):
         log.warning("no validation rows: no early stopping, training runs max_epochs")
     model, history = train_sae(x_train, x_val if len(x_val) else None, cfg, train_cfg)
     directory = Path(outputs["model"]).parent
     save_sae(model, directory)
-    save_npy(outputs["codes"], encode(model, deltas))
+    save_npy(outputs["codes"], encode(model, x_all))
     write_json(
         outputs["metrics"],
         {
@@ -67,6 +78,17 @@ def train(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
             "n_val_rows": len(x_val),
             "train": evaluate(model, x_train),
             "val": evaluate(model, x_val) if len(x_val) else None,
+            **(extra_metrics or {}),
             "history": history,
         },
     )
+    return model
+
+
+def train(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
+    """Train on deduplicated train deltas (+ sign flips), early-stop on val deltas, then
+    write the model, the inference-mode codes of *every* row, and the metrics."""
+    pairs = pl.read_parquet(inputs["pairs"])
+    deltas = load_npy(inputs["deltas"])
+    x_train, x_val = difference_training_data(pairs, deltas)
+    fit_and_write(x_train, x_val, deltas, params["sae"], outputs)
