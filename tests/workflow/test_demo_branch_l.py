@@ -9,15 +9,81 @@ reaches (reward about 0.0 -> 0.3, tau about 0.6 on 37 words, p < 1e-5, baseline 
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import pytest
+from smkapi import copy_workflow, run_snakemake, write_config
 
 pytestmark = pytest.mark.e2e
+
+# The 0-step control: the same pipeline with an RL run of 0 steps (policy = base model), on
+# the demo's corpus and base model (copied, so they are not rebuilt) and at small sizes.
+CONTROL = "control0"
+CONTROL_CONFIG = {
+    "lfp": {
+        "runs": {
+            CONTROL: {
+                "task": "vader",
+                "algorithm": "grpo",
+                "rl": {"max_steps": 0},
+                "eval": {"n_completions": 64, "max_new_tokens": 12},
+            }
+        },
+        "harvest": {"max_texts": 400},
+        "sae": {"max_epochs": 1},
+        "triples": {"max_triples": 400},
+        "validation": {"max_texts": 300},
+        "ablation": {"n_completions": 64, "max_new_tokens": 12, "n_random_draws": 20},
+    }
+}
 
 
 @pytest.fixture(scope="module")
 def vader(demo_run):
     return json.loads((demo_run / "results/lfp/vader/summary.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def control(demo_run, tmp_path_factory):
+    """summary.json of the 0-step control run (policy = base), built beside a demo copy."""
+    wd = copy_workflow(tmp_path_factory.mktemp("control0"))
+    for part in ("corpus", "base"):  # copy2 keeps mtimes: the demo's base is up to date
+        shutil.copytree(demo_run / "results/lfp" / part, wd / "results/lfp" / part)
+    write_config(wd, CONTROL_CONFIG)
+    target = f"results/lfp/{CONTROL}/summary.json"
+    result = run_snakemake(wd, "--cores", "2", target)
+    if result.returncode != 0:
+        logs = "\n".join(
+            f"--- {p}\n{p.read_text()[-1500:]}" for p in sorted((wd / "logs").rglob("*.log"))
+        )
+        pytest.fail(f"0-step control failed:\n{result.stderr[-3000:]}\n{logs[-6000:]}")
+    assert not (wd / "logs/lfp/base.log").exists(), "the control rebuilt the base model"
+    return json.loads((wd / target).read_text())
+
+
+def _contains_zero(d: dict) -> bool:
+    lo, hi = d["ci95"]
+    return lo <= 0 <= hi
+
+
+def test_zero_step_control_changes_nothing(control):
+    ev = control["rlhf"]["evaluation"]
+    assert control["rlhf"]["trainer"] is None and ev["delta"] == 0.0, ev
+    base = control["base_model"]
+    diffs = [base["kendall"], *base["within_sign_kendall"].values()]
+    for d in diffs:
+        assert d["n_words"] >= 5 and _contains_zero(d), d
+        assert abs(d["difference"]) < 1e-9, d  # same model, same SAEs: identical codes
+    assert "already in the base model" in base["statement"]
+    assert "attributable to the fine-tune" not in base["statement"]
+
+
+def test_zero_step_control_ablation_is_indistinguishable_from_random(control):
+    m = control["ablation"]["controls"]["matched_random"]
+    assert m["n_draws"] == 20 and len(m["mean_reward_per_draw"]) == 20
+    assert m["empirical_p_two_sided"] > 0.05, m
+    assert _contains_zero(m["paired_ci"]["ablated_minus_random"]), m["paired_ci"]
 
 
 def test_rl_raises_the_mean_vader_reward(vader):
