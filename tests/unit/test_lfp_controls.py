@@ -96,3 +96,39 @@ def test_table7_control_tells_specific_features_from_frequent_ones():
     # frequent non-specific "relevant" features: no better than their matches
     null = matched_table7(x, high, [30, 31, 32, 33, 34, 35], pool=3, n_perm=1000, seed=0)
     assert null["p"] > 0.05
+
+
+def test_probe_stage_base_model_control_pairs_words_and_refuses_other_triples(lexicon):
+    import polars as pl
+
+    from prefscope.errors import InputError
+    from prefscope.lfp_probe.probe_stage import base_model_pairs, base_model_vader, same_triples
+    from prefscope.lfp_probe.probes import ProbeConfig
+
+    words = pl.DataFrame(
+        {"word": list(lexicon), "value": list(lexicon.values()), "pred": list(lexicon.values())}
+    )
+    base = words.with_columns(pred=pl.Series(np.random.default_rng(5).normal(size=60)))
+    out = base_model_vader(words, base, ProbeConfig(n_boot=200))
+    assert out["kendall"]["tau_policy"] == 1.0 and out["kendall"]["ci95"][0] > 0
+    assert {k: v["n_words"] for k, v in out["within_sign_kendall"].items()} == {
+        "positive": 30,
+        "negative": 30,
+    }
+    assert out["statement"].startswith("Pooled tau is attributable to the fine-tune")
+    same = base_model_vader(words, words, ProbeConfig(n_boot=200))
+    assert same["kendall"]["difference"] == 0 and "already in the base" in same["statement"]
+
+    per_input = pl.DataFrame(
+        {
+            "input_id": range(6),
+            "split": ["test"] * 4 + ["train"] * 2,
+            "label": [1, 0, 1, 0, 1, 0],
+            "prob": [0.9, 0.1, 0.8, 0.3, 0.5, 0.5],
+        }
+    )
+    flipped = per_input.with_columns(prob=1 - pl.col("prob"))
+    acc = base_model_pairs(per_input, flipped, ProbeConfig(n_boot=200))["accuracy_test"]
+    assert acc["accuracy_policy"] == 1.0 and acc["accuracy_base"] == 0.0 and acc["n"] == 4
+    with pytest.raises(InputError, match="other triples"):
+        same_triples(pl.DataFrame({"triple_id": [1, 2]}), pl.DataFrame({"triple_id": [2, 1]}), "x")
