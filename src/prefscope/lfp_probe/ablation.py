@@ -48,9 +48,7 @@ def ablated_reconstruction(sae: Any, x: Any, zero: Sequence[int]) -> Any:
 
 
 @contextlib.contextmanager
-def splice_saes(
-    model: Any, saes: dict[int, Any], zero: dict[int, Sequence[int]]
-) -> Iterator[None]:
+def splice_saes(model: Any, saes: dict[int, Any], zero: dict[int, Sequence[int]]) -> Iterator[None]:
     """Replace the MLP output of each layer in ``zero`` by the ablated SAE reconstruction.
 
     Hooks are removed on exit, also on error. ``zero[layer]`` may be empty (splice only).
@@ -120,8 +118,9 @@ def control_summary(
         "n_draws": len(draws),
         "mean_reward_per_draw": per_draw,
         "random_reward": controls.distribution(per_draw),
-        "random_minus_spliced": controls.distribution([r - float(spliced.mean())
-                                                       for r in per_draw]),
+        "random_minus_spliced": controls.distribution(
+            [r - float(spliced.mean()) for r in per_draw]
+        ),
         # one-sided: ablating reward-relevant features should *lower* the reward
         "empirical_p": controls.empirical_p(observed, per_draw, "less"),
         "empirical_p_two_sided": controls.empirical_p(observed, per_draw, "two-sided"),
@@ -156,8 +155,9 @@ def stage(inputs: dict[str, Any], outputs: dict[str, Any], params: dict[str, Any
     saes = load_layer_saes(inputs["sae"], layers)
     model, tokenizer = load_policy(inputs["policy"])
     table = pl.read_parquet(inputs["prefixes"])
-    prefixes = pick_prefixes(table.filter(pl.col("split") == "eval")["prefix"].to_list(),
-                             cfg.n_completions)
+    prefixes = pick_prefixes(
+        table.filter(pl.col("split") == "eval")["prefix"].to_list(), cfg.n_completions
+    )
 
     relevant: dict[int, list[int]] = {}
     for feat in read_json(inputs["explanations"])["features"]:
@@ -172,8 +172,9 @@ def stage(inputs: dict[str, Any], outputs: dict[str, Any], params: dict[str, Any
     if relevant:
         conditions.update(spliced={layer: [] for layer in relevant}, ablated=relevant, **draws)
     rows: dict[str, list[Any]] = {"condition": [], "prefix": [], "completion": [], "reward": []}
-    reward: dict[str, float | None] = {k: None for k in ("original", "spliced", "ablated",
-                                                          "random")}
+    reward: dict[str, float | None] = {
+        k: None for k in ("original", "spliced", "ablated", "random")
+    }
     scores_by: dict[str, list[float]] = {}
     for name, zero in tqdm(conditions.items(), desc="ablation arms", unit="arm"):
         with contextlib.ExitStack() as stack:
@@ -195,8 +196,9 @@ def stage(inputs: dict[str, Any], outputs: dict[str, Any], params: dict[str, Any
         reward["random"] = control["random_reward"]["mean"]
         control["firing_rate"] = {
             "ablated": float(np.mean([rates[la][f] for la, fs in relevant.items() for f in fs])),
-            "random": float(np.mean([rates[la][f] for d in draws.values()
-                                     for la, fs in d.items() for f in fs])),
+            "random": float(
+                np.mean([rates[la][f] for d in draws.values() for la, fs in d.items() for f in fs])
+            ),
         }
     write_parquet(outputs["completions"], pl.DataFrame(rows))
     write_json(

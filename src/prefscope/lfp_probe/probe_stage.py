@@ -64,8 +64,9 @@ def vader_probe(x: np.ndarray, table: Any, cfg: ProbeConfig) -> tuple[dict[str, 
             metrics.per_word_mean([w for w, t in zip(words, train, strict=True) if t], pred[train]),
             true,
         ),
-        "delta_r2_test": float(1 - np.sum(resid**2) / max(np.sum((y[test] - y[test].mean()) ** 2),
-                                                           1e-12)),
+        "delta_r2_test": float(
+            1 - np.sum(resid**2) / max(np.sum((y[test] - y[test].mean()) ** 2), 1e-12)
+        ),
         "lexicon_range": [lo, hi],
     }
     per_input = table.with_columns(
@@ -113,9 +114,7 @@ def pair_probe(x: np.ndarray, table: Any, cfg: ProbeConfig) -> tuple[dict[str, A
     return out, per_input
 
 
-def base_model_vader(
-    policy_words: Any, base_words: Any, cfg: ProbeConfig
-) -> dict[str, Any]:
+def base_model_vader(policy_words: Any, base_words: Any, cfg: ProbeConfig) -> dict[str, Any]:
     """τ(policy), τ(base) and paired-bootstrap differences: pooled and within each sign."""
     pred_p = dict(zip(policy_words["word"].to_list(), policy_words["pred"].to_list(), strict=True))
     pred_b = dict(zip(base_words["word"].to_list(), base_words["pred"].to_list(), strict=True))
@@ -155,15 +154,19 @@ def base_model_pairs(policy: Any, base: Any, cfg: ProbeConfig) -> dict[str, Any]
 
     joined = hits(policy).join(hits(base), on="input_id", suffix="_base")
     diff = controls.paired_mean_difference(
-        joined["hit"].cast(float).to_list(), joined["hit_base"].cast(float).to_list(),
-        cfg.n_boot, cfg.seed,
+        joined["hit"].cast(float).to_list(),
+        joined["hit_base"].cast(float).to_list(),
+        cfg.n_boot,
+        cfg.seed,
     )
     diff.update(
         accuracy_policy=float(joined["hit"].mean()) if joined.height else None,
         accuracy_base=float(joined["hit_base"].mean()) if joined.height else None,
     )
-    return {"accuracy_test": diff,
-            "statement": controls.attribution(diff, "Held-out logistic accuracy")}
+    return {
+        "accuracy_test": diff,
+        "statement": controls.attribution(diff, "Held-out logistic accuracy"),
+    }
 
 
 def same_triples(table: Any, base_table: Any, path: str) -> None:

@@ -76,9 +76,7 @@ def build_summary(inputs: dict[str, Any], task: str) -> tuple[dict[str, Any], di
             read_json(Path(inputs["sae_big"]) / "metrics.json"),
         ),
         "mmcs": {k: v["mmcs"] for k, v in overlap["per_layer"].items()},
-        "n_overlapping_features": {
-            k: len(v["features"]) for k, v in overlap["per_layer"].items()
-        },
+        "n_overlapping_features": {k: len(v["features"]) for k, v in overlap["per_layer"].items()},
         "probe": probe,
         "validation": validation,
         "table7": validation["table7"],
@@ -105,8 +103,14 @@ def build_summary(inputs: dict[str, Any], task: str) -> tuple[dict[str, Any], di
         if matched:
             controls["ablation_matched_random"] = {
                 k: matched[k]
-                for k in ("n_draws", "random_reward", "empirical_p", "empirical_p_two_sided",
-                          "paired_ci", "firing_rate")
+                for k in (
+                    "n_draws",
+                    "random_reward",
+                    "empirical_p",
+                    "empirical_p_two_sided",
+                    "paired_ci",
+                    "firing_rate",
+                )
             }
         comps = pl.read_parquet(inputs["completions"])
         original = comps.filter(pl.col("condition") == "original")["completion"].to_list()
@@ -181,17 +185,22 @@ def markdown(summary: dict[str, Any]) -> str:
             f"{_fmt(s['negative'])}",
         ]
         if base:
-            rows = [("pooled", base["kendall"]),
-                    ("positive words", base["within_sign_kendall"]["positive"]),
-                    ("negative words", base["within_sign_kendall"]["negative"])]
+            rows = [
+                ("pooled", base["kendall"]),
+                ("positive words", base["within_sign_kendall"]["positive"]),
+                ("negative words", base["within_sign_kendall"]["negative"]),
+            ]
             lines += [
                 "",
                 "## Base-model control (same texts, triples, SAEs and probe recipe, pre-RL model)",
                 "",
                 "| tau | policy | base | policy - base [95% paired bootstrap CI] | words |",
                 "|---|---|---|---|---|",
-                *[f"| {name} | {_fmt(d['tau_policy'])} | {_fmt(d['tau_base'])} | {_ci(d)} | "
-                  f"{d['n_words']} |" for name, d in rows],
+                *[
+                    f"| {name} | {_fmt(d['tau_policy'])} | {_fmt(d['tau_base'])} | {_ci(d)} | "
+                    f"{d['n_words']} |"
+                    for name, d in rows
+                ],
                 "",
                 base["statement"],
             ]
@@ -221,8 +230,11 @@ def markdown(summary: dict[str, Any]) -> str:
                 f"{_ci(ci['ablated_minus_random'])}",
             ]
     else:
-        lines += ["## Probe", "", f"- logistic accuracy (held-out pairs): "
-                  f"{_fmt(summary['logistic_accuracy'])}"]
+        lines += [
+            "## Probe",
+            "",
+            f"- logistic accuracy (held-out pairs): {_fmt(summary['logistic_accuracy'])}",
+        ]
         if base:
             d = base["accuracy_test"]
             lines += [

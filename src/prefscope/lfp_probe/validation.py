@@ -71,8 +71,11 @@ def feature_records(
     texts = np.unique(seq)
     per_text_max = np.full(texts.max() + 1, -np.inf)
     np.maximum.at(per_text_max, seq, acts)
-    order = [int(t) for t in texts[np.argsort(-per_text_max[texts], kind="stable")]
-             if per_text_max[t] > 0][: 2 * n_examples]
+    order = [
+        int(t)
+        for t in texts[np.argsort(-per_text_max[texts], kind="stable")]
+        if per_text_max[t] > 0
+    ][: 2 * n_examples]
     explain_ids, score_ids = order[0::2], order[1::2]
     rest = [int(t) for t in texts if int(t) not in set(order)]
     if rest and n_random:
@@ -146,7 +149,11 @@ def firing_frequencies(
 
 
 def matched_table7(
-    x: np.ndarray, high: np.ndarray, relevant_columns: Sequence[int], pool: int, n_perm: int,
+    x: np.ndarray,
+    high: np.ndarray,
+    relevant_columns: Sequence[int],
+    pool: int,
+    n_perm: int,
     seed: int,
 ) -> dict[str, Any]:
     """Table-7 control: relevant features vs firing-rate-matched non-relevant live features.
@@ -161,8 +168,13 @@ def matched_table7(
 
     cols = sorted(set(int(c) for c in relevant_columns))
     if not cols or not high.any():
-        return {"n_pairs": 0, "relevant_high": None, "matched_high": None, "difference": None,
-                "p": None}
+        return {
+            "n_pairs": 0,
+            "relevant_high": None,
+            "matched_high": None,
+            "difference": None,
+            "p": None,
+        }
     overall = np.mean(x > 0, axis=0)
     matched = controls.matched_features(overall, cols, np.random.default_rng(seed), pool)
     pairs = list(zip(cols, matched, strict=False))
@@ -220,12 +232,20 @@ def stage(inputs: dict[str, Any], outputs: dict[str, Any], params: dict[str, Any
             continue
         codes = encode(saes[layer], load_layer(inputs["harvest"], layer)[rows])
         for item in explain_features(
-            interp, codes, seq, tokens, feats, cfg["task_description"][task],
-            cfg["n_examples"], cfg["n_random"], cfg["seed"] + layer,
+            interp,
+            codes,
+            seq,
+            tokens,
+            feats,
+            cfg["task_description"][task],
+            cfg["n_examples"],
+            cfg["n_random"],
+            cfg["seed"] + layer,
         ):
             explained.append({"layer": int(layer), **item})
-    log.info("%d features explained, %d relevant", len(explained),
-             sum(f["relevant"] for f in explained))
+    log.info(
+        "%d features explained, %d relevant", len(explained), sum(f["relevant"] for f in explained)
+    )
 
     meta = read_json(inputs["meta"])
     offsets = dict(zip(meta["layers"], meta["offsets"], strict=False))
