@@ -108,6 +108,82 @@ def test_probe_recovers_word_valence_on_held_out_words(vader):
 def test_summary_markdown_reports_the_probe(demo_run, vader):
     text = (demo_run / "results/lfp/vader/summary.md").read_text()
     assert "Kendall tau" in text and f"{vader['kendall']['tau']:.3f}" in text
+    w = vader["within_sign_kendall"]
+    headline = next(line for line in text.splitlines() if line.startswith("**Within-sign"))
+    assert f"{w['positive']['tau']:.3f}" in headline and f"{w['negative']['tau']:.3f}" in headline
+    assert f"sign-only baseline {vader['sign_only_baseline_kendall']['tau']:.3f}" in text
+    assert "## Base-model control" in text and vader["base_model"]["statement"] in text
+    assert "draws of firing-rate-matched random live features" in text
+    assert "permutation p" in text
+
+
+def test_within_sign_tau_and_sign_only_baseline(vader):
+    w, so = vader["within_sign_kendall"], vader["sign_only_baseline_kendall"]
+    signs = vader["sign_accuracy"]
+    assert w["positive"]["n_words"] == signs["n_positive"] >= 5
+    assert w["negative"]["n_words"] == signs["n_negative"] >= 5
+    assert all(w[k]["p"] is not None for k in w)
+    # the sign alone already earns a large pooled tau on these words
+    assert so["n_words"] == vader["kendall"]["n_words"] and so["tau"] > 0.5
+
+
+def test_base_model_control_is_paired_and_stated_by_its_ci(demo_run, vader):
+    base = vader["base_model"]
+    for d in (base["kendall"], *base["within_sign_kendall"].values()):
+        lo, hi = d["ci95"]
+        assert lo <= d["difference"] <= hi and d["n_boot"] == 1000, d
+        assert d["difference"] == pytest.approx(d["tau_policy"] - d["tau_base"])
+    assert base["kendall"]["tau_policy"] == pytest.approx(vader["kendall"]["tau"])
+    lo, hi = base["kendall"]["ci95"]
+    if lo > 0:
+        expected = "Pooled tau is attributable to the fine-tune"
+    elif hi < 0:
+        expected = "Pooled tau is weaker after the fine-tune"
+    else:
+        expected = "Pooled tau was already in the base model"
+    assert base["statement"].startswith(expected), base["statement"]
+    # paired: the base model's inputs are the same triples as the policy's
+    meta = json.loads((demo_run / "results/lfp/vader/probe/inputs.json").read_text())
+    base_meta = json.loads(
+        (demo_run / "results/lfp/vader/probe/base_model/inputs.json").read_text()
+    )
+    assert (
+        base_meta["n_triples_used"] == meta["n_triples_used"]
+        and base_meta["layers"] == (meta["layers"])
+    )
+
+
+def test_what_rl_demonstrably_changes(vader, control):
+    """RL moved the weights of the chosen layers and raised the reward; 0 steps moved nothing."""
+    chosen = {r["layer"]: r for r in vader["divergence"]["layers"]}
+    rank_by = vader["divergence"]["rank_by"]
+    assert all(chosen[layer][rank_by] > 0 for layer in vader["chosen_layers"])
+    assert all(r[rank_by] == 0 for r in control["divergence"]["layers"])
+
+
+def test_ablation_is_compared_with_matched_random_draws(vader):
+    ab = vader["ablation"]
+    m = ab["controls"]["matched_random"]
+    assert m["n_draws"] >= 20 and len(m["mean_reward_per_draw"]) == m["n_draws"]
+    r = m["random_reward"]
+    assert r["q2.5"] <= r["mean"] <= r["q97.5"] and r["mean"] == ab["mean_reward"]["random"]
+    assert 1 / (m["n_draws"] + 1) <= m["empirical_p"] <= 1
+    assert len(ab["random_features"]) == m["n_draws"]
+    for draw in ab["random_features"]:  # same count per layer, never a relevant feature
+        for layer, feats in draw.items():
+            relevant = ab["ablated_features"][layer]
+            assert len(feats) == len(relevant) and not set(feats) & set(relevant)
+    ci = m["paired_ci"]["ablated_minus_spliced"]
+    assert ci["difference"] == pytest.approx(ab["effect_ablated_minus_spliced"])
+    assert ci["n"] == ab["sampling"]["n_completions"]
+
+
+def test_table7_has_a_matched_control_with_p(vader):
+    mc = vader["table7"]["matched_control"]
+    assert mc["n_pairs"] == vader["table7"]["n_relevant_features"] > 0
+    assert 0 < mc["p"] <= 1
+    # matched on firing rate: the controls fire about as often overall as the relevant ones
+    assert abs(mc["relevant_rate_overall"] - mc["matched_rate_overall"]) < 0.05
 
 
 @pytest.mark.parametrize("run", ["vader", "dpo"])

@@ -184,6 +184,11 @@ def markdown(summary: dict[str, Any]) -> str:
             f"- sign accuracy: positive words {_fmt(s['positive'])}, negative words "
             f"{_fmt(s['negative'])}",
         ]
+        if k["tau"] is not None and so["tau"] is not None and k["tau"] <= so["tau"]:
+            lines.append(
+                "- the pooled tau does not beat the sign-only baseline: it measures the sign "
+                "of a word's valence, not its ranking"
+            )
         if base:
             rows = [
                 ("pooled", base["kendall"]),
