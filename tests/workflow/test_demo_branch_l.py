@@ -1,9 +1,13 @@
-"""End to end: branch L's default demo plants sentiment in the reward and recovers it.
+"""End to end: branch L's default demo, every finding beside the control that could refute it.
 
-The VADER run fine-tunes tiny-neox with GRPO on the lexicon reward; the probe on the
-fine-tuned model's SAE codes must then rank held-out words by their lexicon valence,
-better than the untrained Xavier probe. The margins below sit well inside what the demo
-reaches (reward about 0.0 -> 0.3, tau about 0.6 on 37 words, p < 1e-5, baseline near 0).
+The VADER run fine-tunes tiny-neox with GRPO on the lexicon reward (reward about 0.0 -> 0.3);
+the probe on the fine-tuned model's SAE codes ranks held-out words by valence (pooled tau about
+0.59) — but measured: the base model gives the same tau (difference CI contains 0), the
+sign-only baseline scores 0.72, within-sign tau is not significant, the relevant ablation is
+within the matched-random distribution and Table 7's relevant features do not beat matched
+ones. Tests therefore assert what RL demonstrably changes (reward, weights) and that every
+control is computed and stated consistently; a 0-step RL run (policy = base) must show
+differences that are exactly 0 and an ablation indistinguishable from random.
 """
 
 from __future__ import annotations

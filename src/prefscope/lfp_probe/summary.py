@@ -139,6 +139,18 @@ def _tau_n_p(k: dict[str, Any]) -> str:
     return f"{_fmt(k['tau'])} (n = {k['n_words']}, p = {_p(k['p'])})"
 
 
+def _ablation_verdict(m: dict[str, Any]) -> str:
+    """One sentence: does zeroing the relevant features do more than matched random ones?"""
+    lo, hi = m["paired_ci"]["ablated_minus_random"]["ci95"]
+    beyond = lo is not None and (lo > 0 or hi < 0)
+    if beyond and m["empirical_p_two_sided"] < 0.05:
+        return "the relevant-feature ablation is distinguishable from matched random ablations"
+    return (
+        "the relevant-feature ablation is indistinguishable from firing-rate-matched random "
+        "ablations (ablated - random CI contains 0 or empirical p >= 0.05)"
+    )
+
+
 def _fmt(value: Any, digits: int = 3) -> str:
     if value is None:
         return "n/a"
@@ -233,6 +245,7 @@ def markdown(summary: dict[str, Any]) -> str:
                 f"{_ci(ci['ablated_minus_spliced'])}, random - spliced "
                 f"{_ci(ci['random_minus_spliced'])}, ablated - random "
                 f"{_ci(ci['ablated_minus_random'])}",
+                f"- {_ablation_verdict(m)}",
             ]
     else:
         lines += [
@@ -263,7 +276,12 @@ def markdown(summary: dict[str, Any]) -> str:
         lines.append(
             f"- control: {mc['n_pairs']} firing-rate-matched non-relevant features fire "
             f"{_fmt(mc['matched_high'])} on them (relevant {_fmt(mc['relevant_high'])}); "
-            f"difference {_fmt(mc['difference'])}, permutation p = {_p(mc['p'])}"
+            f"difference {_fmt(mc['difference'])}, permutation p = {_p(mc['p'])}: relevant "
+            + (
+                "features fire more often on them than matched ones"
+                if mc["p"] is not None and mc["p"] < 0.05
+                else "features do not fire more often on them than firing-rate-matched ones"
+            )
         )
     lines.append("")
     return "\n".join(lines)
