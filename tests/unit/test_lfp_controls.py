@@ -122,6 +122,7 @@ def test_probe_stage_base_model_control_pairs_words_and_refuses_other_triples(le
     per_input = pl.DataFrame(
         {
             "input_id": range(6),
+            "triple_id": [0, 0, 1, 1, 2, 2],
             "split": ["test"] * 4 + ["train"] * 2,
             "label": [1, 0, 1, 0, 1, 0],
             "prob": [0.9, 0.1, 0.8, 0.3, 0.5, 0.5],
@@ -129,6 +130,6 @@ def test_probe_stage_base_model_control_pairs_words_and_refuses_other_triples(le
     )
     flipped = per_input.with_columns(prob=1 - pl.col("prob"))
     acc = base_model_pairs(per_input, flipped, ProbeConfig(n_boot=200))["accuracy_test"]
-    assert acc["accuracy_policy"] == 1.0 and acc["accuracy_base"] == 0.0 and acc["n"] == 4
+    assert acc["accuracy_policy"] == 1.0 and acc["accuracy_base"] == 0.0 and acc["n"] == 2
     with pytest.raises(InputError, match="other triples"):
         same_triples(pl.DataFrame({"triple_id": [1, 2]}), pl.DataFrame({"triple_id": [2, 1]}), "x")

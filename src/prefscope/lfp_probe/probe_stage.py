@@ -143,25 +143,26 @@ def base_model_vader(policy_words: Any, base_words: Any, cfg: ProbeConfig) -> di
 
 
 def base_model_pairs(policy: Any, base: Any, cfg: ProbeConfig) -> dict[str, Any]:
-    """Held-out logistic accuracy, policy vs base, paired over the same held-out pairs."""
+    """Held-out logistic accuracy, policy vs base, paired over the same held-out pairs.
+
+    A pair's chosen and rejected inputs are not independent, so the bootstrap resamples pairs
+    (``triple_id``): each pair contributes the mean hit of its two inputs.
+    """
     import polars as pl
 
     def hits(per_input: Any) -> Any:
-        test = per_input.filter(pl.col("split") == "test").sort("input_id")
-        return test.select(
-            "input_id", ((pl.col("prob") >= 0.5).cast(pl.Int8) == pl.col("label")).alias("hit")
-        )
+        test = per_input.filter(pl.col("split") == "test")
+        hit = ((pl.col("prob") >= 0.5).cast(pl.Int8) == pl.col("label")).cast(pl.Float64)
+        return test.group_by("triple_id").agg(hit.mean().alias("hit"))
 
-    joined = hits(policy).join(hits(base), on="input_id", suffix="_base")
+    joined = hits(policy).join(hits(base), on="triple_id", suffix="_base").sort("triple_id")
     diff = controls.paired_mean_difference(
-        joined["hit"].cast(float).to_list(),
-        joined["hit_base"].cast(float).to_list(),
-        cfg.n_boot,
-        cfg.seed,
+        joined["hit"].to_list(), joined["hit_base"].to_list(), cfg.n_boot, cfg.seed
     )
     diff.update(
         accuracy_policy=float(joined["hit"].mean()) if joined.height else None,
         accuracy_base=float(joined["hit_base"].mean()) if joined.height else None,
+        unit="held-out pair",
     )
     return {
         "accuracy_test": diff,

@@ -258,7 +258,7 @@ def markdown(summary: dict[str, Any]) -> str:
             lines += [
                 f"- base-model control: policy {_fmt(d['accuracy_policy'])}, base "
                 f"{_fmt(d['accuracy_base'])}, policy - base {_ci(d)} (paired bootstrap over "
-                f"{d['n']} held-out inputs)",
+                f"{d['n']} held-out pairs)",
                 "",
                 base["statement"],
             ]
