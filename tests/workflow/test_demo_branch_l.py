@@ -144,7 +144,7 @@ def test_base_model_control_is_paired_and_stated_by_its_ci(demo_run, vader):
     elif hi < 0:
         expected = "Pooled tau is weaker after the fine-tune"
     else:
-        expected = "Pooled tau was already in the base model"
+        expected = "Pooled tau did not change with the fine-tune"
     assert base["statement"].startswith(expected), base["statement"]
     # paired: the base model's inputs are the same triples as the policy's
     meta = json.loads((demo_run / "results/lfp/vader/probe/inputs.json").read_text())

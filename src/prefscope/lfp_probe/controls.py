@@ -125,7 +125,10 @@ def attribution(difference: Mapping[str, Any], what: str) -> str:
         return f"{what} is attributable to the fine-tune ({span} excludes 0)."
     if hi < 0:
         return f"{what} is weaker after the fine-tune than in the base model ({span})."
-    return f"{what} was already in the base model: the fine-tune did not change it ({span})."
+    return (
+        f"{what} did not change with the fine-tune ({span} contains 0): it is not attributable "
+        "to RL; whatever of it there is was already in the base model."
+    )
 
 
 def live_features(rates: np.ndarray) -> np.ndarray:
