@@ -18,8 +18,7 @@ def layer_sae():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(256, 16)).astype(np.float32)
     cfg = SAEConfig(d_in=16, n_latents=32, architecture="relu_l1", tied=True, l1_coef=1e-3)
-    model, _ = train_sae(x[:200], x[200:], cfg, TrainConfig(lr=1e-3, batch_size=32,
-                                                               max_epochs=1))
+    model, _ = train_sae(x[:200], x[200:], cfg, TrainConfig(lr=1e-3, batch_size=32, max_epochs=1))
     return model
 
 
@@ -54,7 +53,14 @@ def test_splice_hooks_removed_after_error(layer_sae):
     assert count_forward_hooks(model) == 0
 
 
-def test_random_control_matches_counts_and_avoids_relevant():
-    control = random_control({2: [1, 5], 4: [0]}, {2: 10, 4: 3}, seed=0)
-    assert len(control[2]) == 2 and len(control[4]) == 1
-    assert not set(control[2]) & {1, 5} and control[4][0] != 0
+def test_random_control_matches_counts_rates_and_avoids_relevant_and_dead():
+    rates = {
+        2: np.array([0.0, 0.3, 0.0, 0.29, 0.31, 0.05, 0.06, 0.5, 0.0, 0.04]),
+        4: np.array([0.2, 0.0, 0.21]),
+    }
+    for seed in range(10):
+        control = random_control({2: [1, 5], 4: [0]}, rates, pool=2, seed=seed)
+        assert len(control[2]) == 2 and control[4] == [2]  # the only live non-relevant one
+        assert not set(control[2]) & {1, 5} and all(rates[2][i] > 0 for i in control[2])
+        # one feature near 0.3 and one near 0.05, never the 0.5 one
+        assert sorted(rates[2][control[2]].round(2).tolist())[1] in (0.29, 0.31)

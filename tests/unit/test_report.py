@@ -90,10 +90,16 @@ def test_index_page_shows_headlines_and_extra_fields_without_breaking():
     run = {"task": "vader", "rlhf": {"algorithm": "grpo", "evaluation": {
         "before": {"mean_reward": 0.1}, "after": {"mean_reward": 0.4}}},
         "kendall": {"tau": 0.55, "p": 1e-4}, "baseline_kendall": {"tau": 0.05},
+        "within_sign_kendall": {"positive": {"tau": 0.31, "p": 0.01, "n_words": 20},
+                                "negative": {"tau": 0.12, "p": 0.4, "n_words": 17}},
+        "sign_only_baseline_kendall": {"tau": 0.72},
+        "base_model": {"kendall": {"difference": 0.04, "ci95": [-0.1, 0.2]},
+                       "statement": "Pooled tau was already in the base model"},
         "controls": {"base_model_tau": 0.2}}
     html = index_page({"a": ds}, {"r": run}, compare={"n_datasets": 2, "flips": [1, 2]})
     assert "href='a/report.html'" in html and "href='lfp/r/report.html'" in html
-    assert "0.71" in html and "0.55" in html and "0.05" in html and "base_model_tau" in html
+    assert "0.71" in html and "0.55 (0.72)" in html and "base_model_tau" in html
+    assert "0.31 / 0.12" in html and "0.04 [-0.1, 0.2]" in html and "already in the base" in html
     assert "0.1 → <span class='big'>0.4</span>" in html
     assert "Across datasets" in html and "n_datasets" in html and "&lt;b&gt;" in html
 

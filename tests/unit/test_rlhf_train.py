@@ -108,6 +108,24 @@ def test_grpo_stage_then_divergence(base):
     assert div["plot"].stat().st_size > 0
 
 
+def test_zero_steps_is_a_control_run_policy_equals_base(base):
+    root, corpus = base
+    out = {"policy": root / "zero" / "policy", "rlhf": root / "zero" / "rlhf.json"}
+    params = run_params("z", "vader", "grpo", rl={**RL, "max_steps": 0}, eval=EVAL)
+    stages.rlhf_stage({"base": root / "base", "prefixes": corpus["prefixes"]}, out, params, 1)
+    rec = read_json(out["rlhf"])
+    assert rec["trainer"] is None and rec["log_history"] == []
+    assert rec["evaluation"]["delta"] == 0.0  # same model, same seeds
+    div = {"divergence": root / "zero" / "div.json", "plot": root / "zero" / "div.png"}
+    stages.divergence_stage(
+        {"base": root / "base", "policy": out["policy"]},
+        div,
+        {"n_layers_keep": 2, "rank_by": "all_l2"},
+        1,
+    )
+    assert all(r["all_l2"] == 0 for r in read_json(div["divergence"])["layers"])
+
+
 def test_rl_needs_the_vader_task(base):
     root, corpus = base
     params = run_params("t", "hh", "rloo", base_model="x", rl=RL, eval=EVAL)

@@ -104,8 +104,13 @@ def test_index_links_every_dataset_and_run_with_headline_numbers(demo_run, drive
     assert f"{summary['n_significant']} of {summary['n_features']}" in card
     vader = json.loads((demo_run / "results/lfp/vader/summary.json").read_text())
     run_card = next(t for t in _texts(driver, ".card.run") if "vader" in t)
-    assert f"{vader['kendall']['tau']:.3g}" in run_card
-    assert f"{vader['baseline_kendall']['tau']:.3g}" in run_card  # τ beside its control
+    within = vader["within_sign_kendall"]  # the headline, beside the sign-only baseline
+    assert f"{within['positive']['tau']:.3g} / {within['negative']['tau']:.3g}" in run_card
+    assert f"{vader['kendall']['tau']:.3g} ({vader['sign_only_baseline_kendall']['tau']:.3g})" in (
+        run_card
+    )
+    base = vader["base_model"]  # and the base-model control, in numbers and in words
+    assert f"{base['kendall']['difference']:.3g}" in run_card and base["statement"] in run_card
     driver.find_element("link text", "demo").click()
     assert driver.current_url.endswith("results/demo/report.html")
 
@@ -162,7 +167,9 @@ def test_run_page_sorts_and_shows_highlighted_contexts(demo_run, driver):
     marks = details.find_elements("css selector", "mark")
     assert marks and marks[0].is_displayed()
     text = driver.find_element("id", "probe").find_element("xpath", "..").text
-    assert "Xavier" in text  # τ is shown with its control
+    assert "Xavier" in text  # τ is shown with its controls
+    assert "within positive words" in text and "sign-only baseline" in text
+    assert "control: base model" in text
 
 
 # --------------------------------------------------------------------------- XSS

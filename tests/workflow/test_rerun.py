@@ -33,6 +33,7 @@ L_AFTER_RLHF = {
     "lfp_sae",
     "lfp_overlap",
     "lfp_deltas",
+    "lfp_deltas_base",  # the base-model control reads the run's layers and SAEs
     "lfp_probe",
     "lfp_validate",
     "lfp_ablate",

@@ -98,10 +98,30 @@ rule lfp_deltas:
         "../scripts/lfp_deltas.py"
 
 
+# base-model control: the same triples and SAEs (the policy's, so the probe reads the same
+# dictionary), activations of the pre-RL base model
+use rule lfp_deltas as lfp_deltas_base with:
+    input:
+        policy="results/lfp/base",
+        divergence="results/lfp/{run}/divergence.json",
+        sae="results/lfp/{run}/sae/small",
+        triples="results/lfp/{run}/probe/triples.parquet",
+    output:
+        x="results/lfp/{run}/probe/base_model/X.npy",
+        inputs="results/lfp/{run}/probe/base_model/inputs.parquet",
+        meta="results/lfp/{run}/probe/base_model/inputs.json",
+    log:
+        "logs/lfp/{run}/deltas_base.log",
+    benchmark:
+        "results/benchmarks/lfp/{run}/deltas_base.tsv"
+
+
 rule lfp_probe:
     input:
         x="results/lfp/{run}/probe/X.npy",
         inputs="results/lfp/{run}/probe/inputs.parquet",
+        base_x="results/lfp/{run}/probe/base_model/X.npy",
+        base_inputs="results/lfp/{run}/probe/base_model/inputs.parquet",
     output:
         probe="results/lfp/{run}/probe/probe.json",
         predictions="results/lfp/{run}/probe/predictions.parquet",
@@ -122,6 +142,7 @@ rule lfp_probe:
         probe=config["lfp"]["probe"],
         code=module_hash(
             "prefscope.lfp_probe.probe_stage",
+            "prefscope.lfp_probe.controls",
             "prefscope.lfp_probe.probes",
             "prefscope.lfp_probe.metrics",
             "prefscope.lfp_probe.plots",
@@ -156,6 +177,7 @@ rule lfp_validate:
         validation=lfp_validation_params(),
         code=module_hash(
             "prefscope.lfp_probe.validation",
+            "prefscope.lfp_probe.controls",
             "prefscope.lfp_probe.explain",
             "prefscope.sae",
         ),
@@ -168,6 +190,7 @@ rule lfp_ablate:
         policy="results/lfp/{run}/policy",
         divergence="results/lfp/{run}/divergence.json",
         sae="results/lfp/{run}/sae/small",
+        harvest="results/lfp/{run}/harvest",
         explanations="results/lfp/{run}/probe/explanations.json",
         prefixes=lfp_prefixes,
     output:
@@ -187,7 +210,10 @@ rule lfp_ablate:
     params:
         ablation=config["lfp"]["ablation"],
         code=module_hash(
-            "prefscope.lfp_probe.ablation", "prefscope.rlhf.sample", "prefscope.sae"
+            "prefscope.lfp_probe.ablation",
+            "prefscope.lfp_probe.controls",
+            "prefscope.rlhf.sample",
+            "prefscope.sae",
         ),
     script:
         "../scripts/lfp_ablate.py"
@@ -213,6 +239,10 @@ rule lfp_summary:
     params:
         run=lambda wc: wc.run,
         task=lfp_task,
-        code=module_hash("prefscope.lfp_probe.summary", "prefscope.lfp_probe.metrics"),
+        code=module_hash(
+            "prefscope.lfp_probe.summary",
+            "prefscope.lfp_probe.metrics",
+            "prefscope.lfp_probe.controls",
+        ),
     script:
         "../scripts/lfp_summary.py"

@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from prefscope.lfp_probe import metrics
+from prefscope.errors import InputError
+from prefscope.lfp_probe import controls, metrics
 from prefscope.lfp_probe.lexicon import lexicon_range
 from prefscope.lfp_probe.probes import (
     ProbeConfig,
@@ -56,12 +57,16 @@ def vader_probe(x: np.ndarray, table: Any, cfg: ProbeConfig) -> tuple[dict[str, 
         "sign_accuracy": metrics.sign_accuracy(pw, true_test),
         "baseline_sign_accuracy": metrics.sign_accuracy(pw_base, true_test),
         "negative_only_kendall": metrics.negative_only(pw, true_test),
+        # pooled tau rewards the sign alone; these rank words inside a sign
+        "within_sign_kendall": controls.within_sign(pw, true_test),
+        "sign_only_baseline_kendall": controls.sign_only_baseline(true_test),
         "train_kendall": metrics.kendall(
             metrics.per_word_mean([w for w, t in zip(words, train, strict=True) if t], pred[train]),
             true,
         ),
-        "delta_r2_test": float(1 - np.sum(resid**2) / max(np.sum((y[test] - y[test].mean()) ** 2),
-                                                           1e-12)),
+        "delta_r2_test": float(
+            1 - np.sum(resid**2) / max(np.sum((y[test] - y[test].mean()) ** 2), 1e-12)
+        ),
         "lexicon_range": [lo, hi],
     }
     per_input = table.with_columns(
@@ -109,6 +114,70 @@ def pair_probe(x: np.ndarray, table: Any, cfg: ProbeConfig) -> tuple[dict[str, A
     return out, per_input
 
 
+def base_model_vader(policy_words: Any, base_words: Any, cfg: ProbeConfig) -> dict[str, Any]:
+    """τ(policy), τ(base) and paired-bootstrap differences: pooled and within each sign."""
+    pred_p = dict(zip(policy_words["word"].to_list(), policy_words["pred"].to_list(), strict=True))
+    pred_b = dict(zip(base_words["word"].to_list(), base_words["pred"].to_list(), strict=True))
+    true = dict(zip(policy_words["word"].to_list(), policy_words["value"].to_list(), strict=True))
+    kw = {"n_boot": cfg.n_boot, "seed": cfg.seed}
+    out = {
+        "kendall": controls.paired_tau_difference(pred_p, pred_b, true, **kw),
+        "within_sign_kendall": {
+            "positive": controls.paired_tau_difference(
+                pred_p, pred_b, true, subset=lambda v: v > 0, **kw
+            ),
+            "negative": controls.paired_tau_difference(
+                pred_p, pred_b, true, subset=lambda v: v < 0, **kw
+            ),
+        },
+    }
+    out["statement"] = " ".join(
+        controls.attribution(d, what)
+        for d, what in (
+            (out["kendall"], "Pooled tau"),
+            (out["within_sign_kendall"]["positive"], "Tau within positive words"),
+            (out["within_sign_kendall"]["negative"], "Tau within negative words"),
+        )
+    )
+    return out
+
+
+def base_model_pairs(policy: Any, base: Any, cfg: ProbeConfig) -> dict[str, Any]:
+    """Held-out logistic accuracy, policy vs base, paired over the same held-out pairs.
+
+    A pair's chosen and rejected inputs are not independent, so the bootstrap resamples pairs
+    (``triple_id``): each pair contributes the mean hit of its two inputs.
+    """
+    import polars as pl
+
+    def hits(per_input: Any) -> Any:
+        test = per_input.filter(pl.col("split") == "test")
+        hit = ((pl.col("prob") >= 0.5).cast(pl.Int8) == pl.col("label")).cast(pl.Float64)
+        return test.group_by("triple_id").agg(hit.mean().alias("hit"))
+
+    joined = hits(policy).join(hits(base), on="triple_id", suffix="_base").sort("triple_id")
+    diff = controls.paired_mean_difference(
+        joined["hit"].to_list(), joined["hit_base"].to_list(), cfg.n_boot, cfg.seed
+    )
+    diff.update(
+        accuracy_policy=float(joined["hit"].mean()) if joined.height else None,
+        accuracy_base=float(joined["hit_base"].mean()) if joined.height else None,
+        unit="held-out pair",
+    )
+    return {
+        "accuracy_test": diff,
+        "statement": controls.attribution(diff, "Held-out logistic accuracy"),
+    }
+
+
+def same_triples(table: Any, base_table: Any, path: str) -> None:
+    """The control must see the same triples in the same order, else pairing is meaningless."""
+    if table["triple_id"].to_list() != base_table["triple_id"].to_list():
+        raise InputError(
+            "base-model probe inputs hold other triples than the policy's", file=str(path)
+        )
+
+
 def stage(inputs: dict[str, Any], outputs: dict[str, Any], params: dict[str, Any], threads: int):
     """Probe inputs -> probe.json, predictions.parquet (+ per_word.parquet), pca.png."""
     import polars as pl
@@ -119,12 +188,23 @@ def stage(inputs: dict[str, Any], outputs: dict[str, Any], params: dict[str, Any
     cfg = ProbeConfig(**params["probe"])
     x = load_npy(inputs["x"])
     table = pl.read_parquet(inputs["inputs"])
+    base_x = load_npy(inputs["base_x"])
+    base_table = pl.read_parquet(inputs["base_inputs"])
+    same_triples(table, base_table, inputs["base_inputs"])
     if params["task"] == "vader":
         result, per_input, per_word = vader_probe(x, table, cfg)
-        write_parquet(outputs["per_word"], per_word)
+        base_result, _, base_words = vader_probe(base_x, base_table, cfg)
+        control = base_model_vader(per_word, base_words, cfg)
+        base_pred = base_words.select("word", pl.col("pred").alias("base_model_pred"))
+        write_parquet(outputs["per_word"], per_word.join(base_pred, on="word", how="left"))
     else:
         result, per_input = pair_probe(x, table, cfg)
+        base_result, base_per_input = pair_probe(base_x, base_table, cfg)
+        control = base_model_pairs(per_input, base_per_input, cfg)
         write_parquet(outputs["per_word"], pl.DataFrame({"word": [], "value": [], "pred": []}))
+    # the same recipe on the pre-RL base model (activations through the policy's SAEs)
+    control["probe"] = {k: v for k, v in base_result.items() if "kendall" in k or "accuracy" in k}
+    result["controls"] = {"base_model": control}
     proj, explained = pca_2d(x, cfg.seed)
     result["pca_explained_variance"] = explained
     labels = table["kind"].replace({"pos": "positive / chosen", "neg": "negative / rejected"})

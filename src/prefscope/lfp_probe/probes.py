@@ -32,6 +32,7 @@ class ProbeConfig:
     ridge_alpha: float = 1.0
     logistic_c: float = 1.0
     scale_quantile: float = 0.9
+    n_boot: int = 1000
     seed: int = 0
 
 

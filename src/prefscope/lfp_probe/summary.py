@@ -76,21 +76,42 @@ def build_summary(inputs: dict[str, Any], task: str) -> tuple[dict[str, Any], di
             read_json(Path(inputs["sae_big"]) / "metrics.json"),
         ),
         "mmcs": {k: v["mmcs"] for k, v in overlap["per_layer"].items()},
-        "n_overlapping_features": {
-            k: len(v["features"]) for k, v in overlap["per_layer"].items()
-        },
+        "n_overlapping_features": {k: len(v["features"]) for k, v in overlap["per_layer"].items()},
         "probe": probe,
         "validation": validation,
         "table7": validation["table7"],
     }
     freq: dict[str, Any] = {}
+    base_model = (probe.get("controls") or {}).get("base_model")
+    controls: dict[str, Any] = {"base_model": _compact_base(base_model)}
+    if validation["table7"].get("matched_control"):
+        controls["table7_matched_features"] = validation["table7"]["matched_control"]
+    summary["controls"] = controls
+    summary["base_model"] = base_model
     if task == "vader":
         summary["kendall"] = probe["kendall"]
+        summary["within_sign_kendall"] = probe["within_sign_kendall"]
+        summary["sign_only_baseline_kendall"] = probe["sign_only_baseline_kendall"]
         summary["baseline_kendall"] = probe["baseline_kendall"]
         summary["sign_accuracy"] = probe["sign_accuracy"]
         summary["negative_only_kendall"] = probe["negative_only_kendall"]
+        controls["within_sign_kendall"] = probe["within_sign_kendall"]
+        controls["sign_only_baseline_kendall"] = probe["sign_only_baseline_kendall"]
         ablation = read_json(inputs["ablation"])
         summary["ablation"] = ablation
+        matched = (ablation.get("controls") or {}).get("matched_random")
+        if matched:
+            controls["ablation_matched_random"] = {
+                k: matched[k]
+                for k in (
+                    "n_draws",
+                    "random_reward",
+                    "empirical_p",
+                    "empirical_p_two_sided",
+                    "paired_ci",
+                    "firing_rate",
+                )
+            }
         comps = pl.read_parquet(inputs["completions"])
         original = comps.filter(pl.col("condition") == "original")["completion"].to_list()
         freq = error_vs_count(pl.read_parquet(inputs["per_word"]), original)
@@ -100,6 +121,34 @@ def build_summary(inputs: dict[str, Any], task: str) -> tuple[dict[str, Any], di
     else:
         summary["logistic_accuracy"] = probe["accuracy_test"]
     return summary, freq
+
+
+def _compact_base(base: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The base-model control without the base probe's full metrics (those stay in probe)."""
+    if not base:
+        return None
+    return {k: v for k, v in base.items() if k != "probe"}
+
+
+def _ci(d: dict[str, Any]) -> str:
+    lo, hi = d["ci95"]
+    return f"{_fmt(d['difference'])} [{_fmt(lo)}, {_fmt(hi)}]"
+
+
+def _tau_n_p(k: dict[str, Any]) -> str:
+    return f"{_fmt(k['tau'])} (n = {k['n_words']}, p = {_p(k['p'])})"
+
+
+def _ablation_verdict(m: dict[str, Any]) -> str:
+    """One sentence: does zeroing the relevant features do more than matched random ones?"""
+    lo, hi = m["paired_ci"]["ablated_minus_random"]["ci95"]
+    beyond = lo is not None and (lo > 0 or hi < 0)
+    if beyond and m["empirical_p_two_sided"] < 0.05:
+        return "the relevant-feature ablation is distinguishable from matched random ablations"
+    return (
+        "the relevant-feature ablation is indistinguishable from firing-rate-matched random "
+        "ablations (ablated - random CI contains 0 or empirical p >= 0.05)"
+    )
 
 
 def _fmt(value: Any, digits: int = 3) -> str:
@@ -130,19 +179,50 @@ def markdown(summary: dict[str, Any]) -> str:
                 f"{_fmt(summary['mmcs'].get(layer))} |"
             )
     lines.append("")
+    base = summary.get("base_model")
     if summary["task"] == "vader":
-        k, b, s, n = (summary["kendall"], summary["baseline_kendall"], summary["sign_accuracy"],
-                      summary["negative_only_kendall"])
+        k, b, s = summary["kendall"], summary["baseline_kendall"], summary["sign_accuracy"]
+        w, so = summary["within_sign_kendall"], summary["sign_only_baseline_kendall"]
         lines += [
             "## Probe (Ridge on activation deltas, held-out words)",
             "",
-            f"- Kendall tau {_fmt(k['tau'])} (p = {_p(k['p'])}, {k['n_words']} words); "
-            f"untrained Xavier baseline {_fmt(b['tau'])} (p = {_p(b['p'])})",
+            f"**Within-sign Kendall tau: positive words {_tau_n_p(w['positive'])}, negative "
+            f"words {_tau_n_p(w['negative'])}.**",
+            "",
+            f"- pooled Kendall tau {_fmt(k['tau'])} (p = {_p(k['p'])}, {k['n_words']} words) "
+            f"against the sign-only baseline {_fmt(so['tau'])} (a predictor that outputs only "
+            f"the sign of the lexicon value); untrained Xavier probe {_fmt(b['tau'])} "
+            f"(p = {_p(b['p'])})",
             f"- sign accuracy: positive words {_fmt(s['positive'])}, negative words "
             f"{_fmt(s['negative'])}",
-            f"- negative words only: tau {_fmt(n['tau'])} (p = {_p(n['p'])})",
         ]
-        a = summary["ablation"]["mean_reward"]
+        if k["tau"] is not None and so["tau"] is not None and k["tau"] <= so["tau"]:
+            lines.append(
+                "- the pooled tau does not beat the sign-only baseline: it measures the sign "
+                "of a word's valence, not its ranking"
+            )
+        if base:
+            rows = [
+                ("pooled", base["kendall"]),
+                ("positive words", base["within_sign_kendall"]["positive"]),
+                ("negative words", base["within_sign_kendall"]["negative"]),
+            ]
+            lines += [
+                "",
+                "## Base-model control (same texts, triples, SAEs and probe recipe, pre-RL model)",
+                "",
+                "| tau | policy | base | policy - base [95% paired bootstrap CI] | words |",
+                "|---|---|---|---|---|",
+                *[
+                    f"| {name} | {_fmt(d['tau_policy'])} | {_fmt(d['tau_base'])} | {_ci(d)} | "
+                    f"{d['n_words']} |"
+                    for name, d in rows
+                ],
+                "",
+                base["statement"],
+            ]
+        ab = summary["ablation"]
+        a = ab["mean_reward"]
         lines += [
             "",
             "## Ablation (mean VADER reward of sampled completions)",
@@ -152,9 +232,36 @@ def markdown(summary: dict[str, Any]) -> str:
             f"| {_fmt(a['original'])} | {_fmt(a['spliced'])} | {_fmt(a['ablated'])} | "
             f"{_fmt(a['random'])} |",
         ]
+        m = (ab.get("controls") or {}).get("matched_random")
+        if m:
+            r, ci = m["random_reward"], m["paired_ci"]
+            lines += [
+                "",
+                f"- {m['n_draws']} draws of firing-rate-matched random live features: mean "
+                f"reward {_fmt(r['mean'])} (2.5-97.5%: {_fmt(r['q2.5'])} to {_fmt(r['q97.5'])}); "
+                f"the relevant ablation's {_fmt(a['ablated'])} has empirical p = "
+                f"{_p(m['empirical_p'])} (lower tail; two-sided {_p(m['empirical_p_two_sided'])})",
+                f"- paired over completions (same seeds), 95% CI: ablated - spliced "
+                f"{_ci(ci['ablated_minus_spliced'])}, random - spliced "
+                f"{_ci(ci['random_minus_spliced'])}, ablated - random "
+                f"{_ci(ci['ablated_minus_random'])}",
+                f"- {_ablation_verdict(m)}",
+            ]
     else:
-        lines += ["## Probe", "", f"- logistic accuracy (held-out pairs): "
-                  f"{_fmt(summary['logistic_accuracy'])}"]
+        lines += [
+            "## Probe",
+            "",
+            f"- logistic accuracy (held-out pairs): {_fmt(summary['logistic_accuracy'])}",
+        ]
+        if base:
+            d = base["accuracy_test"]
+            lines += [
+                f"- base-model control: policy {_fmt(d['accuracy_policy'])}, base "
+                f"{_fmt(d['accuracy_base'])}, policy - base {_ci(d)} (paired bootstrap over "
+                f"{d['n']} held-out pairs)",
+                "",
+                base["statement"],
+            ]
     t7 = summary["table7"]
     lines += [
         "",
@@ -163,8 +270,20 @@ def markdown(summary: dict[str, Any]) -> str:
         f"- {t7['n_high_inputs']} high inputs; relevant features fire "
         f"{_fmt(t7['relevant_feature_high'])}, the average feature "
         f"{_fmt(t7['average_feature_high'])} ({t7['n_relevant_features']} relevant features)",
-        "",
     ]
+    mc = t7.get("matched_control")
+    if mc and mc.get("n_pairs"):
+        lines.append(
+            f"- control: {mc['n_pairs']} firing-rate-matched non-relevant features fire "
+            f"{_fmt(mc['matched_high'])} on them (relevant {_fmt(mc['relevant_high'])}); "
+            f"difference {_fmt(mc['difference'])}, permutation p = {_p(mc['p'])}: relevant "
+            + (
+                "features fire more often on them than matched ones"
+                if mc["p"] is not None and mc["p"] < 0.05
+                else "features do not fire more often on them than firing-rate-matched ones"
+            )
+        )
+    lines.append("")
     return "\n".join(lines)
 
 

@@ -12,8 +12,9 @@ simulating, so explanations name words, not BPE fragments.
 
 Table 7: among probe inputs whose prediction is high (VADER: rescaled Δ > ``high_delta``;
 preference pairs: P(chosen) ≥ ``high_prob``), how often the relevant features fire (> 0),
-against how often the average dictionary feature fires. All inputs (train and test) count:
-this validates features, not the probe's generalisation.
+against how often the average dictionary feature fires — and, as the control, against
+firing-rate-matched non-relevant features with a permutation p (``matched_table7``). All
+inputs (train and test) count: this validates features, not the probe's generalisation.
 """
 
 from __future__ import annotations
@@ -70,8 +71,11 @@ def feature_records(
     texts = np.unique(seq)
     per_text_max = np.full(texts.max() + 1, -np.inf)
     np.maximum.at(per_text_max, seq, acts)
-    order = [int(t) for t in texts[np.argsort(-per_text_max[texts], kind="stable")]
-             if per_text_max[t] > 0][: 2 * n_examples]
+    order = [
+        int(t)
+        for t in texts[np.argsort(-per_text_max[texts], kind="stable")]
+        if per_text_max[t] > 0
+    ][: 2 * n_examples]
     explain_ids, score_ids = order[0::2], order[1::2]
     rest = [int(t) for t in texts if int(t) not in set(order)]
     if rest and n_random:
@@ -144,6 +148,51 @@ def firing_frequencies(
     }
 
 
+def matched_table7(
+    x: np.ndarray,
+    high: np.ndarray,
+    relevant_columns: Sequence[int],
+    pool: int,
+    n_perm: int,
+    seed: int,
+) -> dict[str, Any]:
+    """Table-7 control: relevant features vs firing-rate-matched non-relevant live features.
+
+    Each relevant column is paired with a non-relevant column that fires on about as many
+    inputs overall (``controls.matched_features``); the statistic is the mean, over pairs, of
+    (relevant − matched) firing rate on the high inputs, and p is a one-sided permutation test
+    that swaps the labels within pairs. A relevant feature that only fires often everywhere
+    does not beat its match.
+    """
+    from prefscope.lfp_probe import controls
+
+    cols = sorted(set(int(c) for c in relevant_columns))
+    if not cols or not high.any():
+        return {
+            "n_pairs": 0,
+            "relevant_high": None,
+            "matched_high": None,
+            "difference": None,
+            "p": None,
+        }
+    overall = np.mean(x > 0, axis=0)
+    matched = controls.matched_features(overall, cols, np.random.default_rng(seed), pool)
+    pairs = list(zip(cols, matched, strict=False))
+    high_rate = np.mean(x[high] > 0, axis=0)
+    diffs = [float(high_rate[r] - high_rate[m]) for r, m in pairs]
+    return {
+        "n_pairs": len(pairs),
+        "matched_features": [m for _, m in pairs],
+        "relevant_rate_overall": float(np.mean([overall[r] for r, _ in pairs])),
+        "matched_rate_overall": float(np.mean([overall[m] for _, m in pairs])),
+        "relevant_high": float(np.mean([high_rate[r] for r, _ in pairs])),
+        "matched_high": float(np.mean([high_rate[m] for _, m in pairs])),
+        "difference": float(np.mean(diffs)),
+        "p": controls.sign_flip_p(diffs, n_perm, seed),
+        "test": "one-sided paired permutation (label swaps within pairs)",
+    }
+
+
 def high_inputs(predictions: Any, task: str, params: dict[str, Any]) -> np.ndarray:
     if task == "vader":
         return predictions["pred"].to_numpy() > params["high_delta"]
@@ -183,19 +232,31 @@ def stage(inputs: dict[str, Any], outputs: dict[str, Any], params: dict[str, Any
             continue
         codes = encode(saes[layer], load_layer(inputs["harvest"], layer)[rows])
         for item in explain_features(
-            interp, codes, seq, tokens, feats, cfg["task_description"][task],
-            cfg["n_examples"], cfg["n_random"], cfg["seed"] + layer,
+            interp,
+            codes,
+            seq,
+            tokens,
+            feats,
+            cfg["task_description"][task],
+            cfg["n_examples"],
+            cfg["n_random"],
+            cfg["seed"] + layer,
         ):
             explained.append({"layer": int(layer), **item})
-    log.info("%d features explained, %d relevant", len(explained),
-             sum(f["relevant"] for f in explained))
+    log.info(
+        "%d features explained, %d relevant", len(explained), sum(f["relevant"] for f in explained)
+    )
 
     meta = read_json(inputs["meta"])
     offsets = dict(zip(meta["layers"], meta["offsets"], strict=False))
     relevant_cols = [offsets[f["layer"]] + f["small"] for f in explained if f["relevant"]]
     x = load_npy(inputs["x"])
     predictions = pl.read_parquet(inputs["predictions"])
-    freq = firing_frequencies(x, high_inputs(predictions, task, cfg), relevant_cols)
+    high = high_inputs(predictions, task, cfg)
+    freq = firing_frequencies(x, high, relevant_cols)
+    freq["matched_control"] = matched_table7(
+        x, high, relevant_cols, cfg["match_pool"], cfg["n_perm"], cfg["seed"]
+    )
     scores = [f["simulation_score"] for f in explained]
     usage = interp.usage()
     write_json(

@@ -1,7 +1,8 @@
 """``results/index.html``: the entry page of one workflow run.
 
 One card per dataset (AUC with CI, significant features, planted-concept recovery), per
-branch-L run (reward or accuracy before → after, Kendall τ beside its control, ablation) and,
+branch-L run (reward or accuracy before → after, within-sign Kendall τ, the base-model
+control, ablation and Table 7 beside their matched-random controls) and,
 with two or more datasets, the cross-dataset comparison; each links to its own page. Built
 from the ``summary.json`` files only, so it is cheap and rebuilt whenever one changes.
 """
@@ -108,18 +109,50 @@ def run_card(name: str, s: dict[str, Any]) -> str:
     if "implicit_reward_accuracy" in ev:
         items.append(("implicit-reward accuracy", ev.get("implicit_reward_accuracy")))
     k = s.get("kendall") or (s.get("probe") or {}).get("kendall")
-    base = s.get("baseline_kendall") or (s.get("probe") or {}).get("baseline_kendall")
+    within = s.get("within_sign_kendall") or (s.get("probe") or {}).get("within_sign_kendall")
+    sign_only = s.get("sign_only_baseline_kendall") or {}
+    if isinstance(within, dict):  # the headline: ranking inside a sign, which the sign can't give
+        pos, neg = within.get("positive") or {}, within.get("negative") or {}
+        items.append(
+            (
+                "within-sign Kendall τ (positive / negative words)",
+                Markup(
+                    f"<span class='big'>{fmt(pos.get('tau'))} / {fmt(neg.get('tau'))}</span> "
+                    f"(n = {fmt(pos.get('n_words'))} / {fmt(neg.get('n_words'))}, "
+                    f"p = {fmt(pos.get('p'), 2)} / {fmt(neg.get('p'), 2)})"
+                ),
+            )
+        )
     if isinstance(k, dict):
         items.append(
             (
-                "Kendall τ (probe vs lexicon)",
-                Markup(f"<span class='big'>{fmt(k.get('tau'))}</span> (p = {fmt(k.get('p'), 2)})"),
+                "pooled τ (control: sign-only baseline)",
+                Markup(f"{fmt(k.get('tau'))} ({fmt(sign_only.get('tau'))})"),
             )
         )
-    if isinstance(base, dict):
-        items.append(("control: untrained probe τ", base.get("tau")))
+    base_model = s.get("base_model") or {}
+    diff = base_model.get("kendall") or base_model.get("accuracy_test")
+    if diff:
+        what = "τ" if "kendall" in base_model else "accuracy"
+        items.append(
+            (
+                f"control: base model, policy − base {what}",
+                Markup(
+                    f"{fmt(diff.get('difference'))} {ci(*diff.get('ci95', [None, None]))}"
+                    f"<br><span class='mute'>{esc(base_model.get('statement'))}</span>"
+                ),
+            )
+        )
+    shown = {
+        "base_model",
+        "within_sign_kendall",
+        "sign_only_baseline_kendall",
+        "ablation_matched_random",
+        "table7_matched_features",
+    }
     for key, value in (s.get("controls") or {}).items():
-        items.append((f"control: {key}", Markup(render_value(value))))
+        if key not in shown:
+            items.append((f"control: {key}", Markup(render_value(value))))
     if "logistic_accuracy" in s:
         items.append(
             (
@@ -137,6 +170,29 @@ def run_card(name: str, s: dict[str, Any]) -> str:
                 "reward: spliced → relevant zeroed / random zeroed",
                 Markup(
                     f"{fmt(ab.get('spliced'))} → {fmt(ab.get('ablated'))} / {fmt(ab.get('random'))}"
+                ),
+            )
+        )
+    matched = (s.get("controls") or {}).get("ablation_matched_random")
+    if matched:
+        r = matched.get("random_reward") or {}
+        items.append(
+            (
+                f"control: {matched.get('n_draws')} matched random ablations",
+                Markup(
+                    f"2.5–97.5% {ci(r.get('q2.5'), r.get('q97.5'))}; relevant ablation "
+                    f"p = {fmt(matched.get('empirical_p'), 2)}"
+                ),
+            )
+        )
+    t7 = (s.get("controls") or {}).get("table7_matched_features")
+    if t7 and t7.get("n_pairs"):
+        items.append(
+            (
+                "Table 7: relevant vs matched features firing on high inputs",
+                Markup(
+                    f"{fmt(t7.get('relevant_high'))} vs {fmt(t7.get('matched_high'))} "
+                    f"(p = {fmt(t7.get('p'), 2)})"
                 ),
             )
         )

@@ -17,6 +17,7 @@ import polars as pl
 from prefscope.report.page import (
     Markup,
     cell,
+    ci,
     esc,
     extras,
     filter_controls,
@@ -172,6 +173,9 @@ def sae_section(summary: dict[str, Any]) -> str:
 
 _PROBE_LAYOUT = (
     "kendall",
+    "within_sign_kendall",
+    "sign_only_baseline_kendall",
+    "controls",
     "baseline_kendall",
     "sign_accuracy",
     "negative_only_kendall",
@@ -187,6 +191,19 @@ def probe_section(
     probe = summary.get("probe") or {}
     rows = []
     k, b = probe.get("kendall"), probe.get("baseline_kendall")
+    within = probe.get("within_sign_kendall")
+    if isinstance(within, dict):  # the headline: pooled τ rewards the sign alone
+        for sign in ("positive", "negative"):
+            w = within.get(sign) or {}
+            rows.append(
+                (
+                    f"Kendall τ within {sign} words (held-out)",
+                    Markup(
+                        f"<b>{fmt(w.get('tau'))}</b> (p = {fmt(w.get('p'), 2)}, "
+                        f"{fmt(w.get('n_words'))} words)"
+                    ),
+                )
+            )
     if isinstance(k, dict):
         rows.append(
             (
@@ -197,6 +214,32 @@ def probe_section(
                 ),
             )
         )
+    so = probe.get("sign_only_baseline_kendall")
+    if isinstance(so, dict):
+        rows.append(
+            ("control: sign-only baseline (outputs sign of lexicon value), τ", so.get("tau"))
+        )
+    base = (probe.get("controls") or {}).get("base_model") or {}
+    for label, d in (
+        ("pooled τ", base.get("kendall")),
+        ("τ within positive words", (base.get("within_sign_kendall") or {}).get("positive")),
+        ("τ within negative words", (base.get("within_sign_kendall") or {}).get("negative")),
+        ("held-out accuracy", base.get("accuracy_test")),
+    ):
+        if isinstance(d, dict):
+            pol = d.get("tau_policy", d.get("accuracy_policy"))
+            bas = d.get("tau_base", d.get("accuracy_base"))
+            rows.append(
+                (
+                    f"control: base model, {label} (policy / base, difference [95% CI])",
+                    Markup(
+                        f"{fmt(pol)} / {fmt(bas)}, {fmt(d.get('difference'))} "
+                        f"{ci(*(d.get('ci95') or [None, None]))}"
+                    ),
+                )
+            )
+    if base.get("statement"):
+        rows.append(("base-model control, in words", base.get("statement")))
     if isinstance(b, dict):
         rows.append(
             (
@@ -221,7 +264,14 @@ def probe_section(
         rows.append(("logistic accuracy, held-out pairs", probe.get("accuracy_test")))
         rows.append(("control: majority class, held-out", probe.get("majority_baseline_test")))
         rows.append(("logistic accuracy, train", probe.get("accuracy_train")))
-    controls = summary.get("controls")
+    shown = {
+        "within_sign_kendall",
+        "sign_only_baseline_kendall",
+        "base_model",
+        "ablation_matched_random",
+        "table7_matched_features",
+    }
+    controls = {k: v for k, v in (summary.get("controls") or {}).items() if k not in shown}
     figs = "".join(
         inline_png(f, c)
         for f, c in (
@@ -344,6 +394,7 @@ def ablation_section(summary: dict[str, Any], completions: pl.DataFrame | None) 
             [
                 ("ablated − spliced", ab.get("effect_ablated_minus_spliced")),
                 ("random − spliced (control)", ab.get("effect_random_minus_spliced")),
+                *_matched_rows((ab.get("controls") or {}).get("matched_random")),
             ]
         ),
         extras(
@@ -380,6 +431,32 @@ def ablation_section(summary: dict[str, Any], completions: pl.DataFrame | None) 
     return "".join(out)
 
 
+def _matched_rows(m: dict[str, Any] | None) -> list[tuple[str, Any]]:
+    """The ablation's control: R firing-rate-matched random draws and paired CIs."""
+    if not m:
+        return []
+    r, paired = m.get("random_reward") or {}, m.get("paired_ci") or {}
+    rows: list[tuple[str, Any]] = [
+        (
+            f"control: {m.get('n_draws')} draws of firing-rate-matched random live features, "
+            "mean reward (2.5–97.5%)",
+            Markup(f"{fmt(r.get('mean'))} {ci(r.get('q2.5'), r.get('q97.5'))}"),
+        ),
+        (
+            "empirical p of the relevant ablation (lower tail / two-sided)",
+            Markup(f"{fmt(m.get('empirical_p'), 2)} / {fmt(m.get('empirical_p_two_sided'), 2)}"),
+        ),
+    ]
+    for key, d in paired.items():
+        rows.append(
+            (
+                f"{key.replace('_', ' ')} (paired over completions, 95% CI)",
+                Markup(f"{fmt(d.get('difference'))} {ci(*(d.get('ci95') or [None, None]))}"),
+            )
+        )
+    return rows
+
+
 def table7_section(summary: dict[str, Any]) -> str:
     t7 = summary.get("table7")
     if not t7:
@@ -392,6 +469,21 @@ def table7_section(summary: dict[str, Any]) -> str:
         ("average feature firing on other inputs", t7.get("average_feature_other")),
         ("relevant features", t7.get("n_relevant_features")),
     ]
+    mc = t7.get("matched_control") or {}
+    if mc.get("n_pairs"):
+        rows += [
+            (
+                "control: firing-rate-matched non-relevant features firing on them",
+                mc.get("matched_high"),
+            ),
+            (
+                "relevant − matched (permutation p, one-sided)",
+                Markup(
+                    f"{fmt(mc.get('difference'))} (p = {fmt(mc.get('p'), 2)}, "
+                    f"{fmt(mc.get('n_pairs'))} pairs)"
+                ),
+            ),
+        ]
     return (
         "<h2 id='table7'>Feature firing on high-feedback inputs (Table 7)</h2>"
         + kv_table(rows)

@@ -173,6 +173,17 @@ def train_rl(
     cuda = torch.cuda.is_available()
     config_cls, trainer_cls = trainer_classes(algorithm)
     kwargs, unsupported = trainer_arguments(cfg, algorithm, output_dir, seed, cuda)
+    if cfg.max_steps == 0:
+        # the control run: policy = base, so every policy - base difference must vanish
+        # (TRL reads max_steps <= 0 as "train by epochs", hence no trainer at all)
+        log.info("max_steps 0: control run, the policy is the base model unchanged")
+        return {
+            "trainer": None,
+            "trainer_arguments": {k: v for k, v in kwargs.items() if k != "output_dir"},
+            "not_in_trainer_config": unsupported,
+            "train_runtime_s": 0.0,
+            "log_history": [],
+        }
     if unsupported:
         log.info("%s has no %s; left at TRL's behaviour", config_cls.__name__, unsupported)
     tokenizer.padding_side = "left"
