@@ -6,7 +6,8 @@ Per shape (d, M, k, B) and per variant (TopK; BatchTopK + Matryoshka prefixes [M
 all ReLU so the libraries do the same maths, it times each library's training step on the
 same random batches, in paired rounds: every round runs each stepper ``steps`` times back to
 back, so the ratio of two steppers within a round compares them under the same machine
-load; the table shows the median of those per-round ratios (robust on a shared machine).
+load; a round's time is the median of its steps, and the table shows the median of the
+per-round ratios (robust on a shared machine).
 
 * **ours**: ``prefscope.sae.train.train_step`` (forward, loss incl. AuxK, backward,
   decoder-gradient projection, clip, Adam, renormalisation), i.e. what ``train_sae`` runs
@@ -166,7 +167,9 @@ def bare_stepper(d, m, batch):
 
 def time_rounds(steppers: dict, batches: list[torch.Tensor], steps: int, rounds: int,
                 warmup: int) -> list[dict[str, float]]:
-    """Seconds per step of each stepper, one dict per round (steppers interleaved)."""
+    """Seconds per step of each stepper, one dict per round (steppers interleaved); a
+    round's value is the median of its steps, so one step preempted by another process
+    on a shared machine does not count."""
     for step in steppers.values():
         for i in range(warmup):
             step(batches[i % len(batches)])
@@ -174,10 +177,12 @@ def time_rounds(steppers: dict, batches: list[torch.Tensor], steps: int, rounds:
     for _ in range(rounds):
         sec = {}
         for name, step in steppers.items():
-            t0 = time.perf_counter()
+            times = []
             for i in range(steps):
+                t0 = time.perf_counter()
                 step(batches[i % len(batches)])
-            sec[name] = (time.perf_counter() - t0) / steps
+                times.append(time.perf_counter() - t0)
+            sec[name] = statistics.median(times)
         out.append(sec)
     return out
 
@@ -197,7 +202,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--shapes", help="d,M,k,B;d,M,k,B... instead of the default shapes")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
-    steps, rounds, warmup = (2, 3, 2) if args.quick else (4, 7, 3)
+    steps, rounds, warmup = (3, 3, 2) if args.quick else (5, 7, 3)
     shapes = SHAPES
     if args.smoke:
         steps, rounds, warmup, shapes = 1, 1, 1, SMOKE_SHAPES
