@@ -95,8 +95,14 @@ def load_sparsify() -> ModuleType | None:
 
 
 def ours_stepper(d, m, k, batches, batch_topk):
-    cfg = SAEConfig(d_in=d, n_latents=m, k=k, architecture="batchtopk" if batch_topk else "topk",
-                    matryoshka=[m // 4, m] if batch_topk else None, dead_steps=DEAD_STEPS)
+    cfg = SAEConfig(
+        d_in=d,
+        n_latents=m,
+        k=k,
+        architecture="batchtopk" if batch_topk else "topk",
+        matryoshka=[m // 4, m] if batch_topk else None,
+        dead_steps=DEAD_STEPS,
+    )
     model = SparseAutoencoder(cfg, torch.Generator().manual_seed(0))
     with torch.no_grad():
         model.b_pre.copy_(batches[0].median(dim=0).values)
@@ -133,9 +139,15 @@ def sparsify_stepper(sp, d, m, k, batches):
 
 def hypothesaes_stepper(hs, d, m, k, batches, batch_topk):
     torch.manual_seed(0)
-    sae = hs.SparseAutoencoder(d, m, k, dead_neuron_threshold_steps=DEAD_STEPS,
-                               prefix_lengths=[m // 4, m] if batch_topk else None,
-                               use_batch_topk=batch_topk, device="cpu")
+    sae = hs.SparseAutoencoder(
+        d,
+        m,
+        k,
+        dead_neuron_threshold_steps=DEAD_STEPS,
+        prefix_lengths=[m // 4, m] if batch_topk else None,
+        use_batch_topk=batch_topk,
+        device="cpu",
+    )
     sae.initialize_weights_(batches[0])
     sae.train()
     opt = torch.optim.Adam(sae.parameters(), lr=LR)
@@ -165,8 +177,9 @@ def bare_stepper(d, m, batch):
     return step
 
 
-def time_rounds(steppers: dict, batches: list[torch.Tensor], steps: int, rounds: int,
-                warmup: int) -> list[dict[str, float]]:
+def time_rounds(
+    steppers: dict, batches: list[torch.Tensor], steps: int, rounds: int, warmup: int
+) -> list[dict[str, float]]:
     """Seconds per step of each stepper, one dict per round (steppers interleaved); a
     round's value is the median of its steps, so one step preempted by another process
     on a shared machine does not count."""
@@ -213,14 +226,20 @@ def main(argv: list[str] | None = None) -> None:
     if sp is None:
         print("eai-sparsify not found (pip install eai-sparsify): skipping it")
     if hs is None:
-        print("hypothesaes not found (pip install it elsewhere and pass --hypothesaes PATH): "
-              "skipping it")
+        print(
+            "hypothesaes not found (pip install it elsewhere and pass --hypothesaes PATH): "
+            "skipping it"
+        )
 
-    print(f"torch {torch.__version__}, {args.threads} thread(s), CPU; median of {rounds} paired "
-          f"rounds x {steps} steps; ex/s = training rows per second; ratios = our speed / theirs")
-    head = (f"{'d':>5} {'M':>5} {'k':>3} {'B':>5}  {'variant':<16}{'ours ex/s':>11}"
-            f"{'sp ex/s':>10}{'ours/sp':>9}{'hs ex/s':>10}{'ours/hs':>9}"
-            f"{'bare ex/s':>11}{'ours/bare':>10}")
+    print(
+        f"torch {torch.__version__}, {args.threads} thread(s), CPU; median of {rounds} paired "
+        f"rounds x {steps} steps; ex/s = training rows per second; ratios = our speed / theirs"
+    )
+    head = (
+        f"{'d':>5} {'M':>5} {'k':>3} {'B':>5}  {'variant':<16}{'ours ex/s':>11}"
+        f"{'sp ex/s':>10}{'ours/sp':>9}{'hs ex/s':>10}{'ours/hs':>9}"
+        f"{'bare ex/s':>11}{'ours/bare':>10}"
+    )
     print(head)
     print("-" * len(head))
     worst = {"sp": math.inf, "hs": math.inf}
@@ -229,8 +248,10 @@ def main(argv: list[str] | None = None) -> None:
         batches = [torch.randn(batch, d, generator=gen) for _ in range(4)]
         sp_step = sparsify_stepper(sp, d, m, k, batches) if sp is not None else None
         for variant, batch_topk in (("topk", False), ("batchtopk+matr.", True)):
-            steppers = {"ours": ours_stepper(d, m, k, batches, batch_topk),
-                        "bare": bare_stepper(d, m, batch)}
+            steppers = {
+                "ours": ours_stepper(d, m, k, batches, batch_topk),
+                "bare": bare_stepper(d, m, batch),
+            }
             if sp_step is not None:
                 steppers["sp"] = sp_step
             if hs is not None:
@@ -246,11 +267,16 @@ def main(argv: list[str] | None = None) -> None:
                     cols += f"{rate[name]:>10,.0f}{ratio:>8.2f}{mark}"
                 else:
                     cols += f"{'-':>10}{'-':>9}"
-            print(f"{d:>5} {m:>5} {k:>3} {batch:>5}  {variant:<16}{rate['ours']:>11,.0f}"
-                  f"{cols}{rate['ours'] / rate['bare']:>9.2f}x", flush=True)
+            print(
+                f"{d:>5} {m:>5} {k:>3} {batch:>5}  {variant:<16}{rate['ours']:>11,.0f}"
+                f"{cols}{rate['ours'] / rate['bare']:>9.2f}x",
+                flush=True,
+            )
             del steppers
-    print("ours/X > 1: prefscope is faster; ours/bare: our full step's rate over the bare "
-          "dense forward matmuls' rate; * sparsify ran its TopK step (no BatchTopK/Matryoshka).")
+    print(
+        "ours/X > 1: prefscope is faster; ours/bare: our full step's rate over the bare "
+        "dense forward matmuls' rate; * sparsify ran its TopK step (no BatchTopK/Matryoshka)."
+    )
     fmt = {n: "nan" if math.isinf(v) else f"{v:.2f}" for n, v in worst.items()}
     print(f"min_ratio_vs_sparsify={fmt['sp']} min_ratio_vs_hypothesaes={fmt['hs']}")
 

@@ -76,7 +76,7 @@ class _PreactEntries(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, w_enc, b_enc, b_pre, xc, pre, rows, cols, per_row):  # noqa: D102
+    def forward(ctx, w_enc, b_enc, b_pre, xc, pre, rows, cols, per_row):
         b, m = pre.shape
         if per_row is not None:
             crow = torch.arange(0, len(cols) + 1, per_row, device=cols.device)
@@ -89,7 +89,7 @@ class _PreactEntries(torch.autograd.Function):
         return vals
 
     @staticmethod
-    def backward(ctx, grad):  # noqa: D102
+    def backward(ctx, grad):
         w_enc, xc, cols, crow = ctx.saved_tensors
         grad = grad.contiguous()
         g_w = g_pre = None
@@ -130,9 +130,7 @@ class SparseAutoencoder(nn.Module):
             "_prefix_ends", torch.tensor(cfg.prefixes[:-1], dtype=torch.long), persistent=False
         )
         self._candidates = 2 * cfg.k  # per-row candidates of the two-stage BatchTopK
-        self.sparse_decode = (
-            cfg.architecture != "relu_l1" and m >= SPARSE_DECODE_MIN_RATIO * cfg.k
-        )
+        self.sparse_decode = cfg.architecture != "relu_l1" and m >= SPARSE_DECODE_MIN_RATIO * cfg.k
 
     # ------------------------------------------------------------------ decoder geometry
     @property
@@ -247,8 +245,7 @@ class SparseAutoencoder(nn.Module):
         entries, whose values alone are differentiable (topk / batchtopk only)."""
         enc = self.encoder_pass(x)
         code = self._select(self.magnitude(enc.rank))
-        return enc, code._replace(vals=self.activations_at(enc, code.rows, code.cols,
-                                                           code.per_row))
+        return enc, code._replace(vals=self.activations_at(enc, code.rows, code.cols, code.per_row))
 
     @torch.no_grad()
     def update_threshold(self, low: torch.Tensor, ema: float) -> None:

@@ -76,9 +76,7 @@ def train_step(
     steps since each latent last fired). Only training steps advance those counters."""
     cfg = model.cfg
     # AuxK only once a latent *can* be dead: saves its work in the first dead_steps steps
-    parts = training_loss(
-        model, xb, since_fired >= cfg.dead_steps, with_aux=step >= cfg.dead_steps
-    )
+    parts = training_loss(model, xb, since_fired >= cfg.dead_steps, with_aux=step >= cfg.dead_steps)
     opt.zero_grad(set_to_none=True)
     parts.loss.backward()
     model.project_decoder_grad()
@@ -129,8 +127,13 @@ def train_sae(
     history: dict = {"train_loss": [], "val_loss": [], "val_fvu": [], "dead_fraction": []}
     best_loss, best_state, best_epoch, bad_epochs = math.inf, None, -1, 0
     stopped_early = False
-    bar = tqdm(range(train_cfg.max_epochs), desc="SAE", unit="epoch",
-               disable=not train_cfg.progress, leave=False)
+    bar = tqdm(
+        range(train_cfg.max_epochs),
+        desc="SAE",
+        unit="epoch",
+        disable=not train_cfg.progress,
+        leave=False,
+    )
     for epoch in bar:
         order = torch.randperm(n, generator=gen).to(x.device)
         total = torch.zeros((), device=device)
@@ -179,8 +182,13 @@ def train_sae(
     )
     log.info(
         "SAE %s M=%d k=%d: %d epochs (%s), best epoch %d, val loss %s, %.1fs",
-        cfg.architecture, cfg.n_latents, cfg.k, epochs_run,
-        "stopped early" if stopped_early else "ran to max_epochs", history["best_epoch"],
-        f"{best_loss:.5f}" if xv is not None else "n/a", history["seconds"],
+        cfg.architecture,
+        cfg.n_latents,
+        cfg.k,
+        epochs_run,
+        "stopped early" if stopped_early else "ran to max_epochs",
+        history["best_epoch"],
+        f"{best_loss:.5f}" if xv is not None else "n/a",
+        history["seconds"],
     )
     return model.eval(), history
