@@ -55,18 +55,14 @@ _MEASURE = (
 )
 
 
-def snakemake(wd: Path, cores: int, target: str, log: Path) -> tuple[float, float]:
+def snakemake(
+    wd: Path, cores: int, threads: int | None, target: str, log: Path
+) -> tuple[float, float]:
     """Run one target in a fresh measuring process; (wall seconds, peak RSS MB of the tree)."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--workflow-profile",
-        "none",
-        "--cores",
-        str(cores),
-        target,
-    ]
+    cmd = [sys.executable, "-m", "snakemake", "--workflow-profile", "none", "--rerun-incomplete"]
+    cmd += [target, "--cores", str(cores)]  # the target before --set-threads' list
+    if threads:
+        cmd += ["--set-threads", *(f"{rule}={threads}" for rule in ("embed", *STAGES))]
     with open(log, "a") as fh:
         out = subprocess.run(
             [sys.executable, "-c", _MEASURE, *cmd],
@@ -105,6 +101,13 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n-pairs", type=int, default=100_000)
     ap.add_argument("--cores", type=int, default=2)
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="threads per rule (default: each rule's own); 1 avoids torch's spin-waiting "
+        "on a machine other processes load",
+    )
     ap.add_argument("--dim", type=int, default=384, help="embedding width (MiniLM: 384)")
     ap.add_argument("--workdir", help="scratch directory (default: a temporary one)")
     ap.add_argument("--config", default="{}", help="JSON merged into the config (e.g. sae)")
@@ -131,9 +134,13 @@ def main(argv: list[str] | None = None) -> None:
         config["datasets"] = {DS: config["datasets"][DS]}
         (wd / "config" / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
         log = wd / "bench_scale.log"
-        print(f"{args.n_pairs} pairs, {args.cores} cores, workdir {wd}", flush=True)
+        print(
+            f"{args.n_pairs} pairs, {args.cores} cores, threads per rule: "
+            f"{args.threads or 'as the rules say'}, workdir {wd}",
+            flush=True,
+        )
         t0 = time.perf_counter()
-        snakemake(wd, args.cores, TARGETS["pairs"], log)
+        snakemake(wd, args.cores, args.threads, TARGETS["pairs"], log)
         print(f"synthetic pairs + ingest: {time.perf_counter() - t0:.1f}s", flush=True)
         t0 = time.perf_counter()
         n = prefill_cache(wd, config, args.dim, seed=0)
@@ -147,7 +154,7 @@ def main(argv: list[str] | None = None) -> None:
         print("-" * len(head))
         total, peak = 0.0, 0.0
         for rule in ("embed", *STAGES):
-            wall, rss = snakemake(wd, args.cores, TARGETS[rule], log)
+            wall, rss = snakemake(wd, args.cores, args.threads, TARGETS[rule], log)
             bench = wd / "results" / "benchmarks" / DS / f"{rule}.tsv"
             job = pl.read_csv(bench, separator="\t") if bench.exists() else None
             job_cols = (

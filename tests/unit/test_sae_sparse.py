@@ -1,15 +1,16 @@
 """The fast SAE training path gives the dense reference's numbers: sparse encoder backward,
-two-stage BatchTopK, fused Adam."""
+two-stage BatchTopK, fused Adam, the block-wise median of the bias init."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
 from prefscope.sae import SAEConfig, SparseAutoencoder
 from prefscope.sae.loss import auxk_loss, total_variance, training_loss
 from prefscope.sae.model import BATCH_TOPK_TWO_STAGE_MIN, _PreactEntries
-from prefscope.sae.train import make_optimizer
+from prefscope.sae.train import column_median, make_optimizer
 
 
 def _model(**kw) -> SparseAutoencoder:
@@ -118,3 +119,10 @@ def test_two_stage_batch_topk_selects_the_flat_top_entries(skewed):
 def test_fused_adam_on_cpu():
     opt = make_optimizer(_model().float(), 1e-3)
     assert opt.defaults["fused"] is True
+
+
+def test_column_median_equals_numpy_median():
+    x = np.random.default_rng(0).standard_normal((101, 70)).astype(np.float32)
+    got = column_median(x, block=32)
+    assert got.dtype == np.float32
+    assert np.array_equal(got, np.median(x, axis=0))

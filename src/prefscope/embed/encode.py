@@ -67,4 +67,4 @@ def embed_texts(
         found.update(zip(order, vectors, strict=True))
     if not keys:
         return np.zeros((0, 0), np.float32), stats
-    return np.stack([found[k] for k in keys]).astype(np.float32), stats
+    return np.stack([found[k] for k in keys]).astype(np.float32, copy=False), stats

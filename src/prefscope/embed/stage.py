@@ -47,7 +47,7 @@ def embed(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
         )
     n = pairs.height
     deltas = vectors[:n] - vectors[n:]
-    save_npy(outputs["deltas"], deltas.astype(np.float32))
+    save_npy(outputs["deltas"], deltas.astype(np.float32, copy=False))
     write_json(
         outputs["meta"],
         {
