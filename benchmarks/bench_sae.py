@@ -60,6 +60,7 @@ SHAPES = [  # (d, M, k, B)
 ]
 SMOKE_SHAPES = [(32, 16, 4, 64), (32, 512, 4, 64)]
 DEAD_STEPS = 8
+BIG_SHAPE = 5e9  # d·M·B above which a shape gets at most 3 rounds of 3 steps
 LR = 5e-4
 
 
@@ -256,7 +257,12 @@ def main(argv: list[str] | None = None) -> None:
                 steppers["sp"] = sp_step
             if hs is not None:
                 steppers["hs"] = hypothesaes_stepper(hs, d, m, k, batches, batch_topk)
-            timed = time_rounds(steppers, batches, steps, rounds, warmup)
+            big = d * m * batch > BIG_SHAPE  # seconds per step: fewer, or it takes an hour
+            timed = (
+                time_rounds(steppers, batches, min(steps, 3), min(rounds, 3), 1)
+                if big
+                else time_rounds(steppers, batches, steps, rounds, warmup)
+            )
             rate = {n: batch / statistics.median(r[n] for r in timed) for n in steppers}
             cols = ""
             for name in ("sp", "hs"):
