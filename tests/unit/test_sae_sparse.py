@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from prefscope.sae import SAEConfig, SparseAutoencoder
+from prefscope.sae import model as model_mod
 from prefscope.sae.loss import auxk_loss, total_variance, training_loss
 from prefscope.sae.model import BATCH_TOPK_TWO_STAGE_MIN, _PreactEntries
 from prefscope.sae.train import column_median, make_optimizer
@@ -71,8 +72,11 @@ def test_sparse_training_path_matches_the_dense_reference(arch, signed, matryosh
     assert torch.count_nonzero(fast["W_enc"]) > 0 and torch.count_nonzero(fast["b_pre"]) > 0
 
 
+@pytest.mark.parametrize("sparse_mm", [True, False])  # False: the GPU (index_add) form
 @pytest.mark.parametrize("per_row", [True, False])
-def test_preact_entries_backward_passes_gradcheck(per_row):
+def test_preact_entries_backward_passes_gradcheck(per_row, sparse_mm, monkeypatch):
+    if not sparse_mm:
+        monkeypatch.setattr(model_mod, "SPARSE_MM_DEVICES", ())
     x = _x(6, 5)
     b, m, k = 6, 10, 3
     cols = torch.stack(

@@ -38,6 +38,8 @@ from prefscope.sae.config import SAEConfig
 # (one CPU thread, full training step: dense wins at M/k = 8, break-even near 16, sparse
 # 1.5x faster at M/k = 32 (d=1536, M=256) and 2x at 128 (d=512, M=4096)).
 SPARSE_DECODE_MIN_RATIO = 16
+# devices whose encoder backward uses torch.sparse.mm (tested here); others use index_add
+SPARSE_MM_DEVICES = ("cpu",)
 # BatchTopK over fewer entries than this takes one flat top-n (already fast on CPU)
 BATCH_TOPK_TWO_STAGE_MIN = 1 << 19
 
@@ -84,17 +86,21 @@ class _PreactEntries(torch.autograd.Function):
         else:
             crow = torch.searchsorted(rows, torch.arange(b + 1, device=rows.device))
             vals = pre[rows, cols]
-        ctx.save_for_backward(w_enc, xc, cols, crow)
+        ctx.save_for_backward(w_enc, xc, rows, cols, crow)
         ctx.n_latents = m
         return vals
 
     @staticmethod
     def backward(ctx, grad):
-        w_enc, xc, cols, crow = ctx.saved_tensors
+        w_enc, xc, rows, cols, crow = ctx.saved_tensors
         grad = grad.contiguous()
         g_w = g_pre = None
         g_benc = grad.new_zeros(ctx.n_latents).index_add_(0, cols, grad)
-        if ctx.needs_input_grad[0]:
+        if ctx.needs_input_grad[0] and xc.device.type not in SPARSE_MM_DEVICES:
+            # the portable form (B·k×d temporary); torch.sparse.mm is only relied on on CPU
+            g_w = w_enc.new_zeros(ctx.n_latents, len(w_enc))
+            g_w = g_w.index_add_(0, cols, xc[rows] * grad[:, None]).T
+        elif ctx.needs_input_grad[0]:
             with warnings.catch_warnings():  # "sparse CSR support is in beta state"
                 warnings.simplefilter("ignore", UserWarning)
                 g = torch.sparse_csr_tensor(
