@@ -29,7 +29,7 @@ class LossParts:
 def total_variance(x: torch.Tensor) -> torch.Tensor:
     """Sum of squared deviations from the batch mean: the denominator of a normalised MSE
     (the error of predicting every row by the mean), i.e. SSE / this = FVU."""
-    return (x - x.mean(dim=0)).pow(2).sum().clamp_min(1e-12)
+    return torch.linalg.vector_norm(x - x.mean(dim=0)).square().clamp_min(1e-12)
 
 
 def auxk_loss(
@@ -75,12 +75,10 @@ def training_loss(
         fired = (act > 0).any(dim=0)
         return LossParts(mse + cfg.l1_coef * l1, mse, l1, fired, None)
     enc, code = model.sparse_code(x)
-    # prefix j's reconstruction = b_pre + blocks 0..j, built as a running sum; each
-    # prefix's squared error is one fused pass (no [B, P, d] stack of reconstructions)
-    recon, sses = model.b_pre, []
-    for block in model.decode_blocks(code, x.shape[0]):
-        recon = recon + block
-        sses.append(F.mse_loss(recon, x, reduction="sum"))
+    # each prefix's squared error is one fused pass (no [B, P, d] stack of reconstructions)
+    recons = model.running_reconstructions(code, x.shape[0])
+    recon = recons[-1]
+    sses = [F.mse_loss(r, x, reduction="sum") for r in recons]
     fvus = torch.stack(sses) / total_variance(x)
     loss = fvus.mean()
     # On CPU, asking whether any latent is dead costs nothing (no device to wait for) and

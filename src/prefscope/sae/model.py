@@ -326,6 +326,29 @@ class SparseAutoencoder(nn.Module):
         blocks = self._bag_decode(rows, cols, vals, batch * n_pref).view(batch, n_pref, -1)
         return list(blocks.unbind(dim=1))
 
+    def running_reconstructions(self, code: SparseCode, batch: int) -> list[torch.Tensor]:
+        """Each Matryoshka prefix's reconstruction (b_pre included), [batch, d_in] each, as
+        training uses them: on the dense path every prefix is one ``addmm`` onto the one
+        before (no separate bias or running-sum passes over [batch, d_in])."""
+        if self.sparse_decode:
+            out, running = [], self.b_pre
+            for block in self.decode_blocks(code, batch):
+                running = running + block
+                out.append(running)
+            return out
+        z = code.vals.new_zeros(batch, self.cfg.n_latents)
+        if code.per_row is None:
+            z = z.index_put((code.rows, code.cols), code.vals)
+        else:
+            k = code.per_row
+            z = z.scatter(1, code.cols.view(batch, k), code.vals.view(batch, k))
+        dec, ends = self.decoder, self.cfg.prefixes
+        out, running = [], self.b_pre
+        for s, e in zip([0, *ends[:-1]], ends, strict=True):
+            running = torch.addmm(running, z[:, s:e], dec[s:e])
+            out.append(running)
+        return out
+
     def prefix_reconstructions(self, z: torch.Tensor) -> torch.Tensor:
         """``decode_prefixes`` for a dense code [B, M] (e.g. from ``encode``)."""
         if self.sparse_decode:
