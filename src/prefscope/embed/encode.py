@@ -112,4 +112,4 @@ def embed_texts(
         embedder.encode([distinct[k] for k in order], store, progress=progress)
     if not keys:
         return np.zeros((0, 0), np.float32), stats
-    return np.stack([found[k] for k in keys]).astype(np.float32), stats
+    return np.stack([found[k] for k in keys]).astype(np.float32, copy=False), stats

@@ -141,7 +141,7 @@ def embed(
     truncation = embedder.truncation() if isinstance(embedder, VLLMEmbedder) else truncator.record()
     n = pairs.height
     deltas = vectors[:n] - vectors[n:]
-    save_npy(outputs["deltas"], deltas.astype(np.float32))
+    save_npy(outputs["deltas"], deltas.astype(np.float32, copy=False))
     write_json(
         outputs["meta"],
         {

@@ -101,8 +101,9 @@ def load_sae(directory: str | Path, device: str | torch.device | None = None) ->
             for k in set(expected) | set(got)
             if expected.get(k) != got.get(k)
         )
-        raise InputError("tensors do not match the config: " + "; ".join(diff),
-                         file=str(weights_path))
+        raise InputError(
+            "tensors do not match the config: " + "; ".join(diff), file=str(weights_path)
+        )
     model.load_state_dict(state, strict=True)
     return model.to(device or "cpu").eval()
 

@@ -6,9 +6,11 @@ no boolean-mask indexing, no data-dependent Python branches).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 
 from prefscope.sae.model import SparseAutoencoder
 
@@ -27,7 +29,7 @@ class LossParts:
 def total_variance(x: torch.Tensor) -> torch.Tensor:
     """Sum of squared deviations from the batch mean: the denominator of a normalised MSE
     (the error of predicting every row by the mean), i.e. SSE / this = FVU."""
-    return (x - x.mean(dim=0)).pow(2).sum().clamp_min(1e-12)
+    return torch.linalg.vector_norm(x - x.mean(dim=0)).square().clamp_min(1e-12)
 
 
 def auxk_loss(
@@ -36,15 +38,19 @@ def auxk_loss(
     act: torch.Tensor,
     recon: torch.Tensor,
     dead: torch.Tensor,
+    pick: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """AuxK (Gao et al. 2024): the strongest dead latents of each row must reconstruct the
     residual the live ones leave, which gives dead latents a gradient back into use.
 
+    ``act`` ranks the latents; ``pick(indices [B, j])`` returns their differentiable
+    activations (default: gathered from ``act``; training passes the sparse path).
     Normalised by the residual's own variance; exactly 0 when no latent is dead.
     """
     mag = model.magnitude(act.detach())
     top = torch.where(dead, mag, -torch.inf).topk(model.cfg.aux_latents, dim=1)
-    vals = act.gather(1, top.indices) * torch.isfinite(top.values)  # live picks weigh 0
+    picked = act.gather(1, top.indices) if pick is None else pick(top.indices)
+    vals = picked * torch.isfinite(top.values)  # live picks weigh 0
     residual = x - recon.detach()
     err = (model.decode_rows(top.indices, vals) - residual).pow(2).sum()
     return err / total_variance(residual) * dead.any()
@@ -61,23 +67,32 @@ def training_loss(
     the AuxK work when no latent can be dead yet (fewer steps than ``dead_steps``).
     """
     cfg = model.cfg
-    act = model.activation(model.encode_pre(x))
     if cfg.architecture == "relu_l1":
+        act = model.activation(model.encode_pre(x))
         recon = act @ model.decoder + model.b_pre
         mse = (recon - x).pow(2).mean()
         l1 = act.abs().sum(dim=1).mean()
         fired = (act > 0).any(dim=0)
         return LossParts(mse + cfg.l1_coef * l1, mse, l1, fired, None)
-    code = model.select_train(act)
-    recons = model.decode_prefixes(code, x.shape[0])  # [B, P, d]
-    fvus = (recons - x.unsqueeze(1)).pow(2).sum(dim=(0, 2)) / total_variance(x)
+    enc, code = model.sparse_code(x)
+    # each prefix's squared error is one fused pass (no [B, P, d] stack of reconstructions)
+    recons = model.running_reconstructions(code, x.shape[0])
+    recon = recons[-1]
+    sses = [F.mse_loss(r, x, reduction="sum") for r in recons]
+    fvus = torch.stack(sses) / total_variance(x)
     loss = fvus.mean()
     # On CPU, asking whether any latent is dead costs nothing (no device to wait for) and
     # saves the AuxK work when none is; on a GPU the branch-free form avoids the sync.
     if with_aux and x.device.type == "cpu":
         with_aux = bool(dead.any())
     if with_aux and cfg.aux_coef > 0:
-        aux = auxk_loss(model, x, act, recons[:, -1], dead)
+        b, j = x.shape[0], cfg.aux_latents
+        rows = torch.arange(b, device=x.device).repeat_interleave(j)
+
+        def pick(idx: torch.Tensor) -> torch.Tensor:
+            return model.activations_at(enc, rows, idx.reshape(-1), j).view(b, j)
+
+        aux = auxk_loss(model, x, enc.rank, recon, dead, pick)
         loss = loss + cfg.aux_coef * aux
     else:
         aux = loss.new_zeros(())

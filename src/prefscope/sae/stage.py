@@ -23,8 +23,18 @@ from prefscope.sae import (
 
 log = logging.getLogger("prefscope.sae")
 
-_ARCH_KEYS = ("architecture", "signed", "n_latents", "k", "matryoshka", "tied", "l1_coef",
-              "aux_k", "aux_coef", "dead_steps")
+_ARCH_KEYS = (
+    "architecture",
+    "signed",
+    "n_latents",
+    "k",
+    "matryoshka",
+    "tied",
+    "l1_coef",
+    "aux_k",
+    "aux_coef",
+    "dead_steps",
+)
 _TRAIN_KEYS = ("lr", "batch_size", "max_epochs", "min_epochs", "patience", "seed")
 
 
@@ -39,9 +49,13 @@ def difference_training_data(
         raise InputError(
             f"deltas have {len(deltas)} rows but pairs has {len(pairs)}; re-run the embed rule"
         )
-    train = deltas[dedup & (split == "train")]
+    train_rows = np.flatnonzero(dedup & (split == "train"))
+    # written in place: one [2n, d] float32 array, no concatenation or dtype-copy temporaries
+    x_train = np.empty((2 * len(train_rows), deltas.shape[1]), dtype=np.float32)
+    np.take(deltas, train_rows, axis=0, out=x_train[: len(train_rows)])
+    np.negative(x_train[: len(train_rows)], out=x_train[len(train_rows) :])
     val = deltas[dedup & (split == "val")]
-    return np.concatenate([train, -train]).astype(np.float32), val.astype(np.float32)
+    return x_train, val.astype(np.float32, copy=False)
 
 
 def configs_from_params(settings: dict, d_in: int) -> tuple[SAEConfig, TrainConfig]:

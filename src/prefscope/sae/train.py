@@ -49,8 +49,27 @@ def _batch_starts(n: int, batch_size: int) -> range:
     return range(0, n - batch_size + 1, batch_size)
 
 
+def column_median(x: np.ndarray, block: int = 32) -> np.ndarray:
+    """``np.median(x, axis=0)`` a few columns at a time: the same numbers, but the copy
+    that median sorts is [rows, block] instead of the whole matrix."""
+    return np.concatenate(
+        [np.median(x[:, j : j + block], axis=0) for j in range(0, x.shape[1], block)]
+    ).astype(x.dtype, copy=False)
+
+
 def _snapshot(model: SparseAutoencoder) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def make_optimizer(model: SparseAutoencoder, lr: float) -> torch.optim.Optimizer:
+    """Adam over every parameter; the fused kernel (one pass over all parameters, moments
+    and gradients) where torch has it for the device, which on CPU makes the update ~10x
+    cheaper than the per-tensor loop (same maths, deterministic)."""
+    params = list(model.parameters())
+    try:
+        return torch.optim.Adam(params, lr=lr, fused=True)
+    except (RuntimeError, ValueError):  # older torch or a device without the fused kernel
+        return torch.optim.Adam(params, lr=lr)
 
 
 def train_step(
@@ -65,9 +84,7 @@ def train_step(
     steps since each latent last fired). Only training steps advance those counters."""
     cfg = model.cfg
     # AuxK only once a latent *can* be dead: saves its work in the first dead_steps steps
-    parts = training_loss(
-        model, xb, since_fired >= cfg.dead_steps, with_aux=step >= cfg.dead_steps
-    )
+    parts = training_loss(model, xb, since_fired >= cfg.dead_steps, with_aux=step >= cfg.dead_steps)
     opt.zero_grad(set_to_none=True)
     parts.loss.backward()
     model.project_decoder_grad()
@@ -107,10 +124,10 @@ def train_sae(
 
     model = SparseAutoencoder(cfg, generator=gen)
     with torch.no_grad():  # robust centre; averages the middle pair, so sign-flip-augmented
-        model.b_pre.copy_(torch.from_numpy(np.median(x_np, axis=0)))  # data gets exactly 0
+        model.b_pre.copy_(torch.from_numpy(column_median(x_np)))  # data gets exactly 0
     model.to(device).train()
     x = _stage(x_np, device)
-    opt = torch.optim.Adam(model.parameters(), lr=train_cfg.lr)
+    opt = make_optimizer(model, train_cfg.lr)
     since_fired = torch.zeros(cfg.n_latents, dtype=torch.long, device=device)
     n, step = len(x_np), 0
     bs = min(train_cfg.batch_size, n)  # a data set smaller than a batch is one batch
@@ -118,8 +135,13 @@ def train_sae(
     history: dict = {"train_loss": [], "val_loss": [], "val_fvu": [], "dead_fraction": []}
     best_loss, best_state, best_epoch, bad_epochs = math.inf, None, -1, 0
     stopped_early = False
-    bar = tqdm(range(train_cfg.max_epochs), desc="SAE", unit="epoch",
-               disable=not train_cfg.progress, leave=False)
+    bar = tqdm(
+        range(train_cfg.max_epochs),
+        desc="SAE",
+        unit="epoch",
+        disable=not train_cfg.progress,
+        leave=False,
+    )
     for epoch in bar:
         order = torch.randperm(n, generator=gen).to(x.device)
         total = torch.zeros((), device=device)
@@ -168,8 +190,13 @@ def train_sae(
     )
     log.info(
         "SAE %s M=%d k=%d: %d epochs (%s), best epoch %d, val loss %s, %.1fs",
-        cfg.architecture, cfg.n_latents, cfg.k, epochs_run,
-        "stopped early" if stopped_early else "ran to max_epochs", history["best_epoch"],
-        f"{best_loss:.5f}" if xv is not None else "n/a", history["seconds"],
+        cfg.architecture,
+        cfg.n_latents,
+        cfg.k,
+        epochs_run,
+        "stopped early" if stopped_early else "ran to max_epochs",
+        history["best_epoch"],
+        f"{best_loss:.5f}" if xv is not None else "n/a",
+        history["seconds"],
     )
     return model.eval(), history
