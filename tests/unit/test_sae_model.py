@@ -32,7 +32,10 @@ def test_shapes_including_leading_dims(arch):
     assert model.encode_pre(x).shape == (2, 3, 24)
     recon, z = model(x)
     assert recon.shape == (2, 3, 8) and z.shape == (2, 3, 24)
-    assert torch.equal(model.encode(x)[1], model.encode(x[1]))
+    # same codes as the flat rows; matmul blocking depends on the batch size, so up to rounding
+    whole, part = model.encode(x)[1], model.encode(x[1])
+    assert torch.equal(whole != 0, part != 0)
+    assert torch.allclose(whole, part, atol=1e-6, rtol=0)
     assert model.decoder_directions().shape == (24, 8)
 
 
