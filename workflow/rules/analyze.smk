@@ -3,6 +3,7 @@ rule analyze:
         pairs="results/{ds}/pairs.parquet",
         codes="results/{ds}/sae/codes.npy",
         deltas="results/{ds}/embed/deltas.npy",
+        fidelity="results/{ds}/interpret/fidelity.parquet",
     output:
         features="results/{ds}/analysis/features.parquet",
         summary="results/{ds}/analysis/summary.json",
