@@ -61,7 +61,7 @@ def test_singleton_clusters_give_the_sandwich_of_independent_rows():
 
 
 def test_joint_logit_matches_statsmodels():
-    y, x, c, g = _data()
+    y, x, c, _ = _data()
     res = joint_logit(y, x, c)
     design = np.column_stack([np.ones(y.size), _std(c), _std(x)])
     ref = sm.Logit(y, design).fit(disp=0, tol=1e-12)
