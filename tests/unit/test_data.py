@@ -196,3 +196,32 @@ def test_demo_zero_weight_concepts_stay_null_given_length():
             assert abs(coef) < 0.05, (c, coef)
         else:
             assert np.sign(coef) == np.sign(w), (c, coef)
+
+
+def test_ingest_components_link_repeated_pairs_even_across_prompts(tmp_path):
+    path = tmp_path / "pairs.csv"
+    frame = pl.DataFrame({
+        "prompt": ["p1", "p2", "p3", "p1"], "response_A": ["a", "b", "x", "c"],
+        "response_B": ["b", "a", "y", "d"], "label": [1, 0, 1, 0],
+    })  # fmt: skip
+    frame.write_csv(path)
+    outputs = {"pairs": tmp_path / "pairs.parquet", "stats": tmp_path / "stats.json"}
+    params = {"source": str(path), "split_columns": ["prompt"], "train_fraction": 0.5,
+              "seed": 0, "max_rows": None}  # fmt: skip
+    ingest({"table": str(path)}, outputs, params, 1)
+    comp = pl.read_parquet(outputs["pairs"])["component"].to_list()
+    # rows 0 and 1 are one {a, b} pair (swapped), rows 0 and 3 share a prompt
+    assert comp[0] == comp[1] == comp[3] and comp[2] != comp[0]
+
+
+def test_demo_truth_overrides_change_labels_not_texts():
+    from prefscope.data.demo import DemoTruth
+
+    p1, _, t1 = generate_demo(300, seed=2)
+    truth = DemoTruth.from_config({"weights": {"question": 0.0, "apology": 2.0}})
+    p2, _, t2 = generate_demo(300, seed=2, truth=truth)
+    assert p1.drop("label").equals(p2.drop("label")) and not p1["label"].equals(p2["label"])
+    assert t2["weights"]["apology"] == 2.0 and t2["weights"]["bullets"] == 1.1
+    assert "sorry" in " ".join(t2["phrases"]["apology"]).lower()
+    with pytest.raises(ValueError, match="unknown demo concept"):
+        DemoTruth.from_config({"weights": {"emoji": 1.0}})

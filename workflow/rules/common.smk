@@ -99,6 +99,7 @@ def report_inputs(wildcards):
     if is_demo(ds):
         inputs["truth"] = f"results/{ds}/truth/truth.json"
         inputs["concepts"] = f"results/{ds}/truth/concepts.parquet"
+        inputs["deltas"] = f"results/{ds}/embed/deltas.npy"
     return inputs
 
 

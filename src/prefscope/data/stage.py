@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from prefscope.data.demo import generate_demo
+from prefscope.data.demo import DemoTruth, generate_demo
 from prefscope.data.ingest import mark_duplicates, read_table, validate_pairs
 from prefscope.data.split import component_split, connected_components
 from prefscope.errors import InputError
@@ -19,7 +19,11 @@ log = logging.getLogger("prefscope.data")
 
 def demo_pairs(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
     """Generate the planted-concept demo table and its ground truth."""
-    pairs, indicators, truth = generate_demo(int(params["n_pairs"]), int(params["seed"]))
+    try:
+        planted = DemoTruth.from_config(params.get("truth"))
+    except ValueError as err:
+        raise InputError(str(err), column="demo.truth") from err
+    pairs, indicators, truth = generate_demo(int(params["n_pairs"]), int(params["seed"]), planted)
     write_parquet(outputs["table"], pairs)
     write_parquet(outputs["concepts"], indicators)
     write_json(outputs["truth"], truth)

@@ -29,6 +29,7 @@ from prefscope.report.page import (
     is_missing,
     kv_table,
     page,
+    render_value,
     table,
 )
 
@@ -146,6 +147,35 @@ def auc_section(summary: dict[str, Any], auc_svg: str | Path | None) -> str:
     )
 
 
+#: Summary fields the controls section lays out (label shown on the page).
+_CONTROL_FIELDS = (
+    ("headline", "headline model (decides 'significant' above)"),
+    ("n_significant_per_feature", "significant, per-feature (WIMHF) model"),
+    ("n_significant_joint", "significant, joint model"),
+    ("joint", "joint model fit"),
+    ("significance_differs", "features whose significance differs"),
+    ("n_tested", "features tested (description passed fidelity)"),
+    ("unexplained_features", "unexplained features (failed fidelity, not tested)"),
+    ("uncertainty", "uncertainty"),
+    ("n_clusters", "clusters (prompt components)"),
+    ("planted_false_positives", "planted zero-weight concepts called significant"),
+    ("recovery_baselines", "recovery: SAE vs PCA vs ICA, description hit rate"),
+)
+
+
+def controls_section(summary: dict[str, Any]) -> str:
+    """The controls that could refute the headline: joint vs per-feature model, fidelity
+    gate, clustering, recovery baselines (any of them missing is left out)."""
+    items = [
+        (label, Markup(render_value(summary[k])))
+        for k, label in _CONTROL_FIELDS
+        if summary.get(k) is not None
+    ]
+    if not items:
+        return ""
+    return "<h2 id='controls'>Controls</h2>" + kv_table(items)
+
+
 def recovery_section(summary: dict[str, Any]) -> str:
     rec = summary.get("planted_recovery")
     if not rec:
@@ -170,6 +200,11 @@ def recovery_section(summary: dict[str, Any]) -> str:
                 cell(r.get("label_effect")),
                 cell(r.get("q")),
                 cell(verdict),
+                cell(r.get("joint_effect")),
+                cell(r.get("joint_q")),
+                cell(r.get("pca_correlation")),
+                cell(r.get("ica_correlation")),
+                cell(r.get("description_names_concept")),
             ]
         )
     head = [
@@ -181,6 +216,11 @@ def recovery_section(summary: dict[str, Any]) -> str:
         "label effect",
         "q",
         "verdict",
+        "joint effect",
+        "joint q",
+        "PCA corr",
+        "ICA corr",
+        "description names it",
     ]
     return (
         "<h2 id='recovery'>Planted-concept recovery (demo ground truth)</h2>"
@@ -244,6 +284,16 @@ def _details(row: dict[str, Any], examples: str) -> str:
                     Markup(f"{fmt(row.get('coef'))} {ci(row.get('ci_low'), row.get('ci_high'))}"),
                 ),
                 ("p / BH q", Markup(f"{fmt(row.get('p'))} / {fmt(row.get('q'))}")),
+                (
+                    "joint-model effect (all tested features together) / q",
+                    Markup(
+                        f"{fmt(row.get('joint_coef'))} "
+                        f"{ci(row.get('joint_ci_low'), row.get('joint_ci_high'))} / "
+                        f"{fmt(row.get('joint_q'))}"
+                        + (" (significance differs)" if row.get("significance_differs") else "")
+                        + (" (unexplained: not tested)" if row.get("unexplained") else "")
+                    ),
+                ),
                 (
                     "win rate of the response with more of it",
                     Markup(
@@ -363,6 +413,7 @@ def dataset_page(
         sae_section(summary),
         auc_section(summary, auc_svg),
         recovery_section(summary),
+        controls_section(summary),
         effects,
         feature_section(
             table_df, pairs, codes, n_example_features=n_example_features, n_examples=n_examples
