@@ -217,7 +217,7 @@ def test_ingest_components_link_repeated_pairs_even_across_prompts(tmp_path):
 def test_demo_truth_overrides_change_labels_not_texts():
     from prefscope.data.demo import DemoTruth
 
-    p1, _, t1 = generate_demo(300, seed=2)
+    p1, _, _ = generate_demo(300, seed=2)
     truth = DemoTruth.from_config({"weights": {"question": 0.0, "apology": 2.0}})
     p2, _, t2 = generate_demo(300, seed=2, truth=truth)
     assert p1.drop("label").equals(p2.drop("label")) and not p1["label"].equals(p2["label"])
