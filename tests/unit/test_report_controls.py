@@ -107,5 +107,7 @@ def test_markdown_shows_both_models_baselines_and_false_positives():
     assert "Significance differs" in md and "| 1 | 0.001 | 0.4 | True | False |" in md
     assert "SAE 1, PCA 0, ICA 1 of 1; description hit rate 1" in md
     assert "per-feature model question; joint model none" in md
-    assert "| question | 0 | 1 | 0.9 | -0.3 | 0.001 | significant! | -0.05 | 0.4 | " \
-           "not significant (correct) |" in md
+    assert (
+        "| question | 0 | 1 | 0.9 | -0.3 | 0.001 | significant! | -0.05 | 0.4 | "
+        "not significant (correct) |" in md
+    )

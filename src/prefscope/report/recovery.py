@@ -130,8 +130,12 @@ def names_concept(description: str | None, keywords: set[str]) -> bool:
 
 
 def recovery_baselines(
-    records: list[dict], codes: np.ndarray, deltas: np.ndarray, concepts: pl.DataFrame,
-    truth: dict, features: pl.DataFrame,
+    records: list[dict],
+    codes: np.ndarray,
+    deltas: np.ndarray,
+    concepts: pl.DataFrame,
+    truth: dict,
+    features: pl.DataFrame,
 ) -> dict:
     """SAE vs PCA vs ICA best |correlation| per concept and the description hit rate; also
     adds ``pca_correlation``, ``ica_correlation``, ``recovered`` and ``description_names_
