@@ -114,3 +114,19 @@ def test_cluster_bootstrap_of_duplicated_rows_is_wider_than_the_row_bootstrap():
     width = lambda e: e.ci_high - e.ci_low  # noqa: E731
     assert width(clus) > 1.8 * width(rows)
     assert width(clus) == pytest.approx(width(single), rel=0.25)
+
+
+def test_joint_bootstrap_ci_is_seeded_and_covers_the_estimate():
+    y, x, c, g = _data()
+    a = joint_logit(y, x, c, groups=g, n_bootstrap=60, seed=1)
+    b = joint_logit(y, x, c, groups=g, n_bootstrap=60, seed=1)
+    np.testing.assert_array_equal(a.boot_ci_low, b.boot_ci_low)
+    assert a.n_bootstrap == 60
+    assert (a.boot_ci_low < a.coef).all() and (a.coef < a.boot_ci_high).all()
+    # the cluster bootstrap width is of the order of the cluster-robust Wald width
+    ratio = (a.boot_ci_high - a.boot_ci_low) / (a.ci_high - a.ci_low)
+    assert ((ratio > 0.6) & (ratio < 1.6)).all(), ratio
+    # duplicated rows in their clusters: the same resampled clusters, the same interval
+    d = joint_logit(np.r_[y, y], np.r_[x, x], np.r_[c, c], groups=np.r_[g, g],
+                    n_bootstrap=60, seed=1)  # fmt: skip
+    np.testing.assert_allclose(d.boot_ci_low, a.boot_ci_low, rtol=1e-6)

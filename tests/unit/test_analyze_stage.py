@@ -66,7 +66,8 @@ def test_outputs_on_planted_data(tmp_path):
         "feature", "coef", "se", "z", "p", "ci_low", "ci_high", "q", "significant", "status",
         "win_rate", "delta_win_rate", "win_p", "n_active", "prevalence", "n",
         "tested", "unexplained", "joint_coef", "joint_se", "joint_z", "joint_p",
-        "joint_ci_low", "joint_ci_high", "joint_q", "joint_significant", "significance_differs",
+        "joint_ci_low", "joint_ci_high", "joint_boot_ci_low", "joint_boot_ci_high", "joint_q",
+        "joint_significant", "significance_differs",
     ]  # fmt: skip
     assert features.height == 6 and (features["n"] == n_lab).all()
     # Effects use all labeled rows, controlling for length.
@@ -164,6 +165,9 @@ def test_fidelity_gate_joint_model_and_clusters(tmp_path):
     assert features.filter(pl.col("joint_significant"))["feature"].to_list() == [0]
     assert summary["joint"]["status"] == "ok" and summary["joint"]["n_features"] == 4
     assert summary["joint"]["clustered"] and summary["n_clusters"] == 200
+    assert summary["joint"]["n_bootstrap"] == 200  # default refits, whole components
+    assert (tested["joint_boot_ci_low"] < tested["joint_coef"]).all()
+    assert (tested["joint_coef"] < tested["joint_boot_ci_high"]).all()
     for k in ("3",):
         assert set(summary["lasso"][k]["features"]) <= {0, 1, 3, 5}
     # cluster-robust: the per-feature SE equals the clustered controlled logit's

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from prefscope.analyze.auc import bootstrap_weights
 from prefscope.analyze.logit import (
     _MAX_COND,
     _SATURATED_ETA,
@@ -52,6 +53,9 @@ class JointResult:
     status: str
     n_iter: int
     clustered: bool
+    boot_ci_low: np.ndarray  # percentile (cluster) bootstrap CI; NaN without bootstrap
+    boot_ci_high: np.ndarray
+    n_bootstrap: int  # resamples whose refit succeeded
 
 
 def joint_logit(
@@ -62,8 +66,15 @@ def joint_logit(
     groups: np.ndarray | None = None,
     tol: float = 1e-9,
     max_iter: int = 100,
+    n_bootstrap: int = 0,
+    seed: int = 0,
 ) -> JointResult:
-    """Logit of ``y`` on const + standardized controls + all standardized columns of ``x``."""
+    """Logit of ``y`` on const + standardized controls + all standardized columns of ``x``.
+
+    With ``n_bootstrap`` > 0 the coefficients also get percentile CIs from refits on
+    bootstrap resamples, of whole ``groups`` when given (see
+    :func:`prefscope.analyze.auc.bootstrap_weights`), columns standardized once on the full
+    sample."""
     y = _check_binary(y)
     n = y.size
     if n == 0 or y.min() == y.max():
@@ -78,6 +89,12 @@ def joint_logit(
     live = np.flatnonzero(sd > 0)
     design = np.column_stack([np.ones(n), cz, xz[:, live]])
     beta, cov, status, it = _newton(y, design, tol, max_iter)
+    boot_lo = np.full(m, np.nan)
+    boot_hi = np.full(m, np.nan)
+    n_boot_ok = 0
+    if n_bootstrap > 0 and status == "ok":
+        lo, hi, n_boot_ok = _bootstrap(y, design, beta, groups, n_bootstrap, seed, tol)
+        boot_lo[live], boot_hi[live] = lo[1 + c :], hi[1 + c :]
     if groups is not None and status == "ok":
         mu, _, _ = _logistic_state(y, (design @ beta)[:, None])
         scores = design * (y - mu[:, 0])[:, None]
@@ -102,36 +119,81 @@ def joint_logit(
         status=status,
         n_iter=it,
         clustered=groups is not None,
+        boot_ci_low=boot_lo,
+        boot_ci_high=boot_hi,
+        n_bootstrap=n_boot_ok,
     )
 
 
+def _bootstrap(
+    y: np.ndarray,
+    design: np.ndarray,
+    beta: np.ndarray,
+    groups: np.ndarray | None,
+    n_bootstrap: int,
+    seed: int,
+    tol: float,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Percentile 95% CIs of every coefficient over (cluster) bootstrap refits, each started
+    at the full-sample MLE; resamples whose fit fails (separation) are left out."""
+    draws = []
+    for block in bootstrap_weights(y.size, n_bootstrap, seed, groups):
+        for mult in block:
+            b, _, st, _ = _newton(y, design, max(tol, 1e-7), 50, mult=mult, start=beta)
+            if st == "ok":
+                draws.append(b)
+    if not draws:
+        nan = np.full(beta.size, np.nan)
+        return nan, nan, 0
+    lo, hi = np.quantile(np.array(draws), [0.025, 0.975], axis=0)
+    return lo, hi, len(draws)
+
+
 def _newton(
-    y: np.ndarray, design: np.ndarray, tol: float, max_iter: int
+    y: np.ndarray,
+    design: np.ndarray,
+    tol: float,
+    max_iter: int,
+    mult: np.ndarray | None = None,
+    start: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, str, int]:
-    """MLE with step halving; returns (beta, inverse Hessian, status, iterations)."""
+    """MLE with step halving; returns (beta, inverse Hessian, status, iterations).
+
+    ``mult`` are row multiplicities (a bootstrap resample), ``start`` a starting point."""
     p = design.shape[1]
-    beta = np.zeros(p)
-    ybar = y.mean()
-    beta[0] = np.log(ybar / (1 - ybar))
-    mu, w, ll = _logistic_state(y, (design @ beta)[:, None])
+    mult = np.ones(y.size) if mult is None else np.asarray(mult, dtype=np.float64)
+    if start is None:
+        beta = np.zeros(p)
+        ybar = (mult * y).sum() / mult.sum()
+        beta[0] = np.log(ybar / (1 - ybar))
+    else:
+        beta = np.array(start, dtype=np.float64)
+
+    def state(b: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        mu, w, _ = _logistic_state(y, (design @ b)[:, None])
+        eta = design @ b
+        ll = float(mult @ (y * eta - np.maximum(eta, 0) - np.log1p(np.exp(-np.abs(eta)))))
+        return mu[:, 0], w[:, 0] * mult, ll
+
+    mu, w, ll = state(beta)
     nan_cov = np.full((p, p), np.nan)
     for it in range(1, max_iter + 1):
-        hess = (design * w).T @ design
+        hess = (design * w[:, None]).T @ design
         if np.linalg.cond(hess) > _MAX_COND:
             eta = design @ beta
             sat = np.abs(eta).max() > _SATURATED_ETA
             return beta, nan_cov, "separated" if sat else "singular", it
-        step = np.linalg.solve(hess, design.T @ (y - mu[:, 0]))
+        step = np.linalg.solve(hess, design.T @ (mult * (y - mu)))
         scale = 1.0
         for _ in range(30):
-            mu_new, w_new, ll_new = _logistic_state(y, (design @ (beta + scale * step))[:, None])
-            if ll_new[0] >= ll[0] - 1e-10 * abs(ll[0]):
+            mu_new, w_new, ll_new = state(beta + scale * step)
+            if ll_new >= ll - 1e-10 * abs(ll):
                 break
             scale *= 0.5
         beta = beta + scale * step
         mu, w, ll = mu_new, w_new, ll_new
         if np.abs(scale * step).max() < tol:
-            hess = (design * w).T @ design
+            hess = (design * w[:, None]).T @ design
             return beta, np.linalg.inv(hess), "ok", it
         if it >= 25 and np.abs(design @ beta).max() > _SATURATED_ETA:
             return beta, nan_cov, "separated", it

@@ -63,6 +63,7 @@ class AnalyzeSettings:
     seed: int = 0
     tested_features: str = "passed"  # "passed" (fidelity) or "all"
     cluster: bool = True  # cluster-robust SEs and cluster bootstrap by prompt component
+    n_bootstrap_effects: int = 200  # (cluster) bootstrap refits of the joint model
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> AnalyzeSettings:
@@ -74,6 +75,7 @@ class AnalyzeSettings:
             seed=int(params.get("seed", cls.seed)),
             tested_features=str(params.get("tested_features", cls.tested_features)),
             cluster=bool(params.get("cluster", cls.cluster)),
+            n_bootstrap_effects=int(params.get("n_bootstrap_effects", cls.n_bootstrap_effects)),
         )
         if s.tested_features not in ("passed", "all"):
             raise InputError("tested_features must be 'passed' or 'all'", column="tested_features")
@@ -229,39 +231,56 @@ def _gated_q(p: np.ndarray, tested: np.ndarray) -> np.ndarray:
     return q
 
 
-def joint_effects(data: AnalysisData) -> tuple[dict[str, np.ndarray], JointResult | None]:
-    """Joint logit of all tested features plus controls on all labeled rows (columns [M]);
-    the fit is None when no feature is tested."""
+# Work (rows x parameters^2) of one Newton step above which the joint model's bootstrap
+# refits are skipped: ~20 s per refit at this size; the cluster-robust Wald CI remains.
+_MAX_BOOTSTRAP_WORK = 2e10
+
+
+def joint_effects(
+    data: AnalysisData, n_bootstrap: int = 0, seed: int = 0
+) -> tuple[dict[str, np.ndarray], JointResult | None]:
+    """Joint logit of all tested features plus controls on all labeled rows (columns [M]),
+    with (cluster) bootstrap CIs from ``n_bootstrap`` refits; the fit is None when no
+    feature is tested."""
     rows = data.labeled
     tested = data.tested_mask()
     cols = np.flatnonzero(tested)
     m = data.codes.shape[1]
-    out = {k: np.full(m, np.nan) for k in ("coef", "se", "z", "p", "ci_low", "ci_high", "q")}
+    keys = ("coef", "se", "z", "p", "ci_low", "ci_high", "boot_ci_low", "boot_ci_high", "q")
+    out = {k: np.full(m, np.nan) for k in keys}
     if cols.size == 0:
         return {f"joint_{k}": v for k, v in out.items()}, None
     log.info(
         "joint logit: %d features + %d controls in one model", cols.size, data.controls.shape[1]
     )
+    work = float(rows.sum()) * (1 + data.controls.shape[1] + cols.size) ** 2
+    if n_bootstrap and work > _MAX_BOOTSTRAP_WORK:
+        log.warning("joint model too large for %d bootstrap refits: Wald CIs only", n_bootstrap)
+        n_bootstrap = 0
     fit = joint_logit(
         data.y[rows].astype(np.float64),
         data.codes[rows][:, cols],
         data.controls[rows],
         groups=None if data.groups is None else data.groups[rows],
+        n_bootstrap=n_bootstrap,
+        seed=seed,
     )
-    for k in ("coef", "se", "z", "p", "ci_low", "ci_high"):
+    for k in keys[:-1]:
         out[k][cols] = getattr(fit, k)
     out["q"] = _gated_q(out["p"], tested & np.isfinite(out["p"]))
     return {f"joint_{k}": v for k, v in out.items()}, fit
 
 
-def feature_table(data: AnalysisData, fdr_q: float) -> pl.DataFrame:
+def feature_table(
+    data: AnalysisData, fdr_q: float, n_bootstrap_effects: int = 0, seed: int = 0
+) -> pl.DataFrame:
     """One row per SAE feature: per-feature (WIMHF) controlled logit, joint logit, BH q over
     the tested features, Δ win rate, prevalence, and the flag ``significance_differs``."""
-    return feature_table_and_joint(data, fdr_q)[0]
+    return feature_table_and_joint(data, fdr_q, n_bootstrap_effects, seed)[0]
 
 
 def feature_table_and_joint(
-    data: AnalysisData, fdr_q: float
+    data: AnalysisData, fdr_q: float, n_bootstrap_effects: int = 0, seed: int = 0
 ) -> tuple[pl.DataFrame, JointResult | None]:
     """:func:`feature_table` and the joint fit itself (its status goes to the summary)."""
     rows = data.labeled
@@ -273,7 +292,7 @@ def feature_table_and_joint(
     fit = controlled_logit(y, z, data.controls[rows], groups=groups)
     tested = data.tested_mask()
     q = _gated_q(fit.p, tested)
-    joint, joint_fit = joint_effects(data)
+    joint, joint_fit = joint_effects(data, n_bootstrap_effects, seed)
     sig = np.nan_to_num(q, nan=1.0) < fdr_q
     joint_sig = np.nan_to_num(joint["joint_q"], nan=1.0) < fdr_q
     wins = win_rates(y, z)
@@ -431,7 +450,9 @@ def analyze(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
                 file=str(inputs["pairs"]),
                 column="label",
             )
-        features, joint_fit = feature_table_and_joint(data, settings.fdr_q)
+        features, joint_fit = feature_table_and_joint(
+            data, settings.fdr_q, settings.n_bootstrap_effects, settings.seed
+        )
         aucs, lasso, lasso_controls = auc_table(data, settings, config)
 
     n_sig = int(features.get_column("significant").sum())
@@ -456,6 +477,7 @@ def analyze(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
             "n_features": int(features.get_column("tested").sum()),
             "n_significant": n_joint,
             "clustered": data.groups is not None,
+            "n_bootstrap": 0 if joint_fit is None else joint_fit.n_bootstrap,
             "control_coefs": {}
             if joint_fit is None
             else dict(zip(data.control_names, map(float, joint_fit.control_coef), strict=True)),

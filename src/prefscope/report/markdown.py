@@ -50,11 +50,12 @@ def summary_markdown(summary: dict) -> str:
         "",
         *_headline_note(summary),
         _table(
-            ["feature", "label", "coef", "95% CI", "q", "joint coef", "joint 95% CI", "joint q",
-             "Δ win rate", "fidelity r", "kept"],
+            ["feature", "label", "coef", "95% CI", "q", "joint coef", "joint 95% CI",
+             "joint bootstrap CI", "joint q", "Δ win rate", "fidelity r", "kept"],
             [[f["feature"], f["label"], f["coef"], f"[{_cell(f['ci_low'])}, "
               f"{_cell(f['ci_high'])}]", f["q"], f.get("joint_coef"),
               f"[{_cell(f.get('joint_ci_low'))}, {_cell(f.get('joint_ci_high'))}]",
+              f"[{_cell(f.get('joint_boot_ci_low'))}, {_cell(f.get('joint_boot_ci_high'))}]",
               f.get("joint_q"), f["delta_win_rate"], f["fidelity_r"],
               f["kept"]] for f in summary["top_features"]],
         ),

@@ -35,7 +35,11 @@ _MORE = re.compile(r"^(\s*)uses the\b", re.IGNORECASE)
 # column -> how it changes when the feature is flipped
 _NEGATED = ("coef", "z", "delta_win_rate", "joint_coef", "joint_z")
 # (low, high) interval columns, mirrored when flipped
-_INTERVALS = (("ci_low", "ci_high"), ("joint_ci_low", "joint_ci_high"))
+_INTERVALS = (
+    ("ci_low", "ci_high"),
+    ("joint_ci_low", "joint_ci_high"),
+    ("joint_boot_ci_low", "joint_boot_ci_high"),
+)
 
 
 def is_negated(description: str | None) -> bool:
