@@ -36,8 +36,10 @@ def confounded(demo_run, tmp_path_factory):
     demo = demo_run / "results/demo"
     demo_pairs(
         {},
-        {k: out / f"{k}.{e}" for k, e in [("table", "parquet"), ("concepts", "parquet"),
-                                          ("truth", "json")]},  # fmt: skip
+        {
+            k: out / f"{k}.{e}"
+            for k, e in [("table", "parquet"), ("concepts", "parquet"), ("truth", "json")]
+        },
         {**ds["demo"]},
         threads=1,
     )
@@ -64,11 +66,16 @@ def confounded(demo_run, tmp_path_factory):
     )
     outputs = {
         k: out / f
-        for k, f in [("summary", "summary.json"), ("markdown", "summary.md"),
-                     ("features", "features.parquet"), ("features_tsv", "features.tsv"),
-                     ("effects_plot", "effects.svg"), ("auc_plot", "auc.svg"),
-                     ("page", "report.html")]
-    }  # fmt: skip
+        for k, f in [
+            ("summary", "summary.json"),
+            ("markdown", "summary.md"),
+            ("features", "features.parquet"),
+            ("features_tsv", "features.tsv"),
+            ("effects_plot", "effects.svg"),
+            ("auc_plot", "auc.svg"),
+            ("page", "report.html"),
+        ]
+    }
     report(
         {
             "pairs": out / "pairs.parquet",
@@ -85,8 +92,12 @@ def confounded(demo_run, tmp_path_factory):
             "deltas": demo / "embed/deltas.npy",
         },
         outputs,
-        {"dataset": "demo_confounded", "page_example_features": 5, "page_examples": 1,
-         **base["analyze"]},  # fmt: skip
+        {
+            "dataset": "demo_confounded",
+            "page_example_features": 5,
+            "page_examples": 1,
+            **base["analyze"],
+        },
         threads=1,
     )
     return json.loads(outputs["summary"].read_text()), outputs["markdown"].read_text()

@@ -337,8 +337,10 @@ def feature_section(
     *,
     n_example_features: int,
     n_examples: int,
+    sig_column: str = "significant",
 ) -> str:
-    """The sortable, filterable feature table; each feature expands to its details."""
+    """The sortable, filterable feature table; each feature expands to its details.
+    ``sig_column`` is the headline model's significance (marked, and the filter's)."""
     texts = {
         c: pairs.get_column(c).to_list() for c in ("prompt", "response_A", "response_B", "label")
     }
@@ -352,7 +354,7 @@ def feature_section(
             else "<p class='mute'>(examples are shown for the first "
             f"{n_example_features} features only)</p>"
         )
-        sig = bool(row.get("significant"))
+        sig = bool(row.get(sig_column))
         main = "".join(
             [
                 cell(j),
@@ -393,10 +395,12 @@ def dataset_page(
     """The whole page; ``codes`` are in the shown direction (SAE codes times orientation)."""
     name = summary.get("dataset", "")
     n_sig = summary.get("n_significant")
+    joint = summary.get("headline") == "joint"
+    model = " in the joint model" if joint else ""
     head = (
         f"<h1>What the feedback in <q>{esc(name)}</q> rewards</h1>"
         f"<p>{fmt(summary.get('n_features'))} SAE features, "
-        f"<span class='sig'>{fmt(n_sig)} significant</span> at BH-FDR q &lt; "
+        f"<span class='sig'>{fmt(n_sig)} significant{model}</span> at BH-FDR q &lt; "
         f"{fmt((summary.get('settings') or {}).get('fdr_q'))}. "
         "<a href='#features'>features</a> · <a href='#auc'>AUC</a> · "
         "<a href='#effects'>effects</a></p>"
@@ -416,7 +420,12 @@ def dataset_page(
         controls_section(summary),
         effects,
         feature_section(
-            table_df, pairs, codes, n_example_features=n_example_features, n_examples=n_examples
+            table_df,
+            pairs,
+            codes,
+            n_example_features=n_example_features,
+            n_examples=n_examples,
+            sig_column="joint_significant" if joint else "significant",
         ),
     ]
     return page(f"prefscope: {name}", body, nav="<a href='../index.html'>all results</a>")

@@ -84,9 +84,10 @@ def report(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
         truth = read_json(inputs["truth"])
         concepts = pl.read_parquet(inputs["concepts"])
         records = planted_recovery(codes, concepts, truth, table, fdr_q)
-        summary["recovery_baselines"] = recovery_baselines(
-            records, codes, np.asarray(load_npy(inputs["deltas"])), concepts, truth, table
-        )
+        if "deltas" in inputs:  # PCA / ICA of the same differences
+            summary["recovery_baselines"] = recovery_baselines(
+                records, codes, np.asarray(load_npy(inputs["deltas"])), concepts, truth, table
+            )
         summary["planted_recovery"] = records
         summary["planted_false_positives"] = false_positives(records)
     write_parquet(outputs["features"], table)
