@@ -83,7 +83,14 @@ def summary_markdown(summary: dict) -> str:
                 "",
                 "False positives (zero-weight concepts called significant): per-feature model "
                 f"{', '.join(fp['per_feature']) or 'none'}; joint model "
-                f"{', '.join(fp['joint']) or 'none'}.",
+                f"{', '.join(fp['joint']) or 'none'}."
+                + (
+                    " Weighted concepts missed: per-feature model "
+                    f"{', '.join(fp['missed_per_feature']) or 'none'}; joint model "
+                    f"{', '.join(fp['missed_joint']) or 'none'}."
+                    if "missed_joint" in fp
+                    else ""
+                ),
             ]
     return "\n".join(out) + "\n"
 
