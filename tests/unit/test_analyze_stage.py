@@ -65,6 +65,9 @@ def test_outputs_on_planted_data(tmp_path):
     assert features.columns == [
         "feature", "coef", "se", "z", "p", "ci_low", "ci_high", "q", "significant", "status",
         "win_rate", "delta_win_rate", "win_p", "n_active", "prevalence", "n",
+        "tested", "unexplained", "joint_coef", "joint_se", "joint_z", "joint_p",
+        "joint_ci_low", "joint_ci_high", "joint_boot_ci_low", "joint_boot_ci_high", "joint_q",
+        "joint_significant", "significance_differs",
     ]  # fmt: skip
     assert features.height == 6 and (features["n"] == n_lab).all()
     # Effects use all labeled rows, controlling for length.
@@ -131,3 +134,66 @@ def test_codes_row_mismatch(tmp_path):
     with pytest.raises(InputError, match="SAE codes") as err:
         _run(tmp_path)
     assert err.value.file.endswith("codes.npy")
+
+
+def test_fidelity_gate_joint_model_and_clusters(tmp_path):
+    """Only features that passed fidelity are tested (BH, joint, Lasso); the rest are
+    unexplained. Clusters come from the pairs' component column."""
+    pairs, codes = _write(tmp_path, component=np.arange(800) // 4)
+    kept = [True, True, False, True, False, True]
+    pl.DataFrame({"feature": np.arange(6), "kept": kept}).write_parquet(
+        tmp_path / "fidelity.parquet"
+    )
+    inputs = {k: tmp_path / f"{k}.{ext}" for k, ext in
+              [("pairs", "parquet"), ("codes", "npy"), ("deltas", "npy"),
+               ("fidelity", "parquet")]}  # fmt: skip
+    outputs = {"features": tmp_path / "f.parquet", "summary": tmp_path / "s.json"}
+    analyze(inputs, outputs, PARAMS, threads=1)
+    features = pl.read_parquet(outputs["features"]).sort("feature")
+    summary = json.loads(outputs["summary"].read_text())
+    assert features["tested"].to_list() == kept
+    assert summary["unexplained_features"] == [2, 4] and summary["n_tested"] == 4
+    untested = features.filter(~pl.col("tested"))
+    assert untested["q"].null_count() == 2 and untested["joint_coef"].null_count() == 2
+    assert untested["coef"].null_count() == 0  # effects still computed, never significant
+    assert not untested["significant"].any()
+    # BH over the 4 tested features only
+    from prefscope.analyze import bh_fdr
+
+    tested = features.filter(pl.col("tested"))
+    np.testing.assert_allclose(tested["q"].to_numpy(), bh_fdr(tested["p"].to_numpy()))
+    assert features.filter(pl.col("joint_significant"))["feature"].to_list() == [0]
+    assert summary["joint"]["status"] == "ok" and summary["joint"]["n_features"] == 4
+    assert summary["joint"]["clustered"] and summary["n_clusters"] == 200
+    assert summary["joint"]["n_bootstrap"] == 200  # default refits, whole components
+    assert (tested["joint_boot_ci_low"] < tested["joint_coef"]).all()
+    assert (tested["joint_coef"] < tested["joint_boot_ci_high"]).all()
+    for k in ("3",):
+        assert set(summary["lasso"][k]["features"]) <= {0, 1, 3, 5}
+    # cluster-robust: the per-feature SE equals the clustered controlled logit's
+    lab = pairs.get_column("label").is_not_null().to_numpy()
+    ref = controlled_logit(
+        pairs["label"].to_numpy()[lab].astype(float),
+        codes[lab],
+        pairs["length_delta"].to_numpy()[lab],
+        groups=pairs["component"].to_numpy()[lab],
+    )
+    np.testing.assert_allclose(features["se"].to_numpy(), ref.se, rtol=1e-12)
+
+
+def test_tested_features_all_ignores_fidelity(tmp_path):
+    _write(tmp_path)
+    pl.DataFrame({"feature": np.arange(6), "kept": [False] * 6}).write_parquet(
+        tmp_path / "fidelity.parquet"
+    )
+    inputs = {k: tmp_path / f"{k}.{ext}" for k, ext in
+              [("pairs", "parquet"), ("codes", "npy"), ("deltas", "npy"),
+               ("fidelity", "parquet")]}  # fmt: skip
+    outputs = {"features": tmp_path / "f.parquet", "summary": tmp_path / "s.json"}
+    analyze(inputs, outputs, {**PARAMS, "tested_features": "all"}, threads=1)
+    features = pl.read_parquet(outputs["features"])
+    assert features["tested"].all() and features["q"].null_count() == 0
+    analyze(inputs, outputs, PARAMS, threads=1)  # all failed fidelity: nothing tested
+    summary = json.loads(outputs["summary"].read_text())
+    assert summary["n_tested"] == 0 and summary["n_significant"] == 0
+    assert summary["joint"]["status"] == "no tested features" and summary["lasso"] == {}

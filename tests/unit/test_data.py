@@ -36,8 +36,10 @@ def test_component_split_never_straddles_and_is_seeded():
     a = component_split(frame, ["prompt"], 0.8, seed=3)
     b = component_split(frame, ["prompt"], 0.8, seed=3)
     assert np.array_equal(a, b)
-    by_prompt = pl.DataFrame({"prompt": prompts, "train": a}).group_by("prompt").agg(
-        pl.col("train").n_unique()
+    by_prompt = (
+        pl.DataFrame({"prompt": prompts, "train": a})
+        .group_by("prompt")
+        .agg(pl.col("train").n_unique())
     )
     assert by_prompt["train"].max() == 1
     assert 0.75 <= a.mean() <= 0.9
@@ -126,8 +128,13 @@ def test_ingest_stage_names_the_problem_and_writes_nothing(tmp_path, bad, messag
             rows = [{k: v for k, v in r.items() if k != drop} for r in rows]
         path.write_text("\n".join(json.dumps(r) for r in rows))
     outputs = {"pairs": tmp_path / "out/pairs.parquet", "stats": tmp_path / "out/stats.json"}
-    params = {"source": str(path), "split_columns": ["prompt"], "train_fraction": 0.5,
-              "seed": 0, "max_rows": None}
+    params = {
+        "source": str(path),
+        "split_columns": ["prompt"],
+        "train_fraction": 0.5,
+        "seed": 0,
+        "max_rows": None,
+    }
     with pytest.raises(InputError, match=message) as err:
         ingest({"table": str(path)}, outputs, params, 1)
     assert str(path) in str(err.value)
@@ -138,8 +145,13 @@ def test_ingest_stage_csv_roundtrip(tmp_path):
     path = tmp_path / "pairs.csv"
     _valid(prompt=["same", "same"]).write_csv(path)
     outputs = {"pairs": tmp_path / "pairs.parquet", "stats": tmp_path / "stats.json"}
-    params = {"source": str(path), "split_columns": ["prompt"], "train_fraction": 0.5,
-              "seed": 0, "max_rows": None}
+    params = {
+        "source": str(path),
+        "split_columns": ["prompt"],
+        "train_fraction": 0.5,
+        "seed": 0,
+        "max_rows": None,
+    }
     ingest({"table": str(path)}, outputs, params, 1)
     pairs = pl.read_parquet(outputs["pairs"])
     assert pairs["pair_id"].to_list() == [0, 1]
@@ -173,8 +185,9 @@ def test_demo_pairs_differ_only_where_their_concepts_or_advice_differ():
     for c in CONCEPTS:
         same &= (concepts[f"{c}_A"] == concepts[f"{c}_B"]).to_numpy()
     assert same.sum() > 150
-    for a, b in zip(pairs["response_A"].to_numpy()[same], pairs["response_B"].to_numpy()[same],
-                    strict=True):
+    for a, b in zip(
+        pairs["response_A"].to_numpy()[same], pairs["response_B"].to_numpy()[same], strict=True
+    ):
         assert a == b or len(a.split()) != len(b.split())
     identical = (pairs["response_A"] == pairs["response_B"]).to_numpy()
     assert identical[same].mean() > 0.8
@@ -184,9 +197,13 @@ def test_demo_zero_weight_concepts_stay_null_given_length():
     # The analysis controls for length; the planted weights and phrase lengths are balanced
     # so that holding length fixed does not hand a zero-weight concept an effect.
     pairs, concepts, truth = generate_demo(20000, seed=0)
-    dlen = np.array([len(a.split()) - len(b.split())
-                     for a, b in zip(pairs["response_A"], pairs["response_B"], strict=True)],
-                    dtype=float)
+    dlen = np.array(
+        [
+            len(a.split()) - len(b.split())
+            for a, b in zip(pairs["response_A"], pairs["response_B"], strict=True)
+        ],
+        dtype=float,
+    )
     logit = concepts["logit"].to_numpy()
     for c, w in truth["weights"].items():
         x = concepts[f"{c}_delta"].to_numpy().astype(float)
@@ -201,7 +218,9 @@ def test_demo_zero_weight_concepts_stay_null_given_length():
 def test_demo_weights_from_config_override_only_the_named_concepts(tmp_path):
     outputs = {k: tmp_path / f"{k}.{ext}" for k, ext in
                [("table", "parquet"), ("concepts", "parquet"), ("truth", "json")]}  # fmt: skip
-    demo_pairs({}, outputs, {"n_pairs": 200, "seed": 3, "weights": {"bold": -0.8}}, threads=1)
+    demo_pairs(
+        {}, outputs, {"n_pairs": 200, "seed": 3, "truth": {"weights": {"bold": -0.8}}}, threads=1
+    )
     truth = json.loads(outputs["truth"].read_text())
     assert truth["weights"]["bold"] == -0.8 and truth["weights"]["bullets"] == 1.1
     flipped = pl.read_parquet(outputs["concepts"])
@@ -212,4 +231,35 @@ def test_demo_weights_from_config_override_only_the_named_concepts(tmp_path):
         flipped["logit"] - default["logit"], -1.6 * default["bold_delta"], atol=1e-12
     )
     with pytest.raises(InputError, match="humour"):
-        demo_pairs({}, outputs, {"n_pairs": 200, "seed": 3, "weights": {"humour": 1.0}}, 1)
+        demo_pairs(
+            {}, outputs, {"n_pairs": 200, "seed": 3, "truth": {"weights": {"humour": 1.0}}}, 1
+        )
+
+
+def test_ingest_components_link_repeated_pairs_even_across_prompts(tmp_path):
+    path = tmp_path / "pairs.csv"
+    frame = pl.DataFrame({
+        "prompt": ["p1", "p2", "p3", "p1"], "response_A": ["a", "b", "x", "c"],
+        "response_B": ["b", "a", "y", "d"], "label": [1, 0, 1, 0],
+    })  # fmt: skip
+    frame.write_csv(path)
+    outputs = {"pairs": tmp_path / "pairs.parquet", "stats": tmp_path / "stats.json"}
+    params = {"source": str(path), "split_columns": ["prompt"], "train_fraction": 0.5,
+              "seed": 0, "max_rows": None}  # fmt: skip
+    ingest({"table": str(path)}, outputs, params, 1)
+    comp = pl.read_parquet(outputs["pairs"])["component"].to_list()
+    # rows 0 and 1 are one {a, b} pair (swapped), rows 0 and 3 share a prompt
+    assert comp[0] == comp[1] == comp[3] and comp[2] != comp[0]
+
+
+def test_demo_truth_overrides_change_labels_not_texts():
+    from prefscope.data.demo import DemoTruth
+
+    p1, _, _ = generate_demo(300, seed=2)
+    truth = DemoTruth.from_config({"weights": {"question": 0.0, "apology": 2.0}})
+    p2, _, t2 = generate_demo(300, seed=2, truth=truth)
+    assert p1.drop("label").equals(p2.drop("label")) and not p1["label"].equals(p2["label"])
+    assert t2["weights"]["apology"] == 2.0 and t2["weights"]["bullets"] == 1.1
+    assert "sorry" in " ".join(t2["phrases"]["apology"]).lower()
+    with pytest.raises(ValueError, match="unknown demo concept"):
+        DemoTruth.from_config({"weights": {"emoji": 1.0}})

@@ -22,7 +22,10 @@ pytestmark = pytest.mark.e2e
 
 DATASETS = {
     "demo_a": {"source": "demo", "demo": {"n_pairs": 800, "seed": 7}},
-    "demo_b": {"source": "demo", "demo": {"n_pairs": 800, "seed": 8, "weights": {"bold": -0.8}}},
+    "demo_b": {
+        "source": "demo",
+        "demo": {"n_pairs": 800, "seed": 8, "truth": {"weights": {"bold": -0.8}}},
+    },
 }
 REWARD_MODEL = {
     "model": "tiny-neox",

@@ -60,9 +60,12 @@ def test_sae_setting_replans_sae_and_downstream(demo_run, demo_rules):
     assert "results/demo/embed/deltas.npy" not in planned
 
 
-def test_interpretation_setting_replans_explain_fidelity_report(demo_run, demo_rules):
+def test_interpretation_setting_replans_explain_fidelity_analyze_report(demo_run, demo_rules):
+    # analyze follows fidelity: BH-FDR, the joint model and the Lasso test passed features only
     planned = plan(demo_run, config={"interpret": {"n_candidates": 2}})
-    assert planned_rules(planned, demo_rules) == {"explain", "fidelity", "report", "index"}
+    assert planned_rules(planned, demo_rules) == {
+        "explain", "fidelity", "analyze", "report", "index"
+    }  # fmt: skip
 
 
 def test_analysis_setting_replans_analyze_and_report(demo_run, demo_rules):
@@ -105,7 +108,7 @@ def test_dataset_path_replans_ingest_and_everything_after(demo_run, demo_rules):
     ("module_file", "expected"),
     [
         ("analyze/stage.py", {"analyze", "report", "index"}),
-        ("interpret/lexical.py", {"explain", "fidelity", "report", "index"}),
+        ("interpret/lexical.py", {"explain", "fidelity", "analyze", "report", "index"}),
     ],
 )
 def test_library_edit_replans_the_rules_using_it(demo_run, demo_rules, module_file, expected):

@@ -142,6 +142,7 @@ def report_inputs(wildcards):
     if is_demo(ds):
         inputs["truth"] = f"results/{ds}/truth/truth.json"
         inputs["concepts"] = f"results/{ds}/truth/concepts.parquet"
+        inputs["deltas"] = f"results/{ds}/embed/deltas.npy"
     return inputs
 
 
@@ -154,6 +155,7 @@ def analyze_inputs(wildcards):
         "pairs": f"results/{wildcards.ds}/pairs.parquet",
         "codes": f"results/{wildcards.ds}/sae/codes.npy",
         "deltas": f"results/{wildcards.ds}/embed/deltas.npy",
+        "fidelity": f"results/{wildcards.ds}/interpret/fidelity.parquet",
     }
     if reward_model_cfg():
         inputs["reward_scores"] = f"results/{wildcards.ds}/reward_model/scores.parquet"

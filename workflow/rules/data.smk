@@ -10,7 +10,7 @@ rule demo_pairs:
     params:
         n_pairs=lambda wc: ds_cfg(wc)["demo"]["n_pairs"],
         seed=lambda wc: ds_cfg(wc)["demo"]["seed"],
-        weights=lambda wc: ds_cfg(wc)["demo"]["weights"],
+        truth=lambda wc: ds_cfg(wc)["demo"].get("truth", {}),
         code=module_hash("prefscope.data.demo", "prefscope.data.demo_text"),
     script:
         "../scripts/demo_pairs.py"

@@ -36,6 +36,7 @@ rule report:
     params:
         dataset=lambda wc: wc.ds,
         fdr_q=config["analyze"]["fdr_q"],
+        headline=config["analyze"]["headline"],
         page_example_features=200,
         page_examples=3,
         code=module_hash("prefscope.report", "prefscope.interpret.labels"),

@@ -57,15 +57,31 @@ def weighted_auc(y: np.ndarray, score: np.ndarray, weights: np.ndarray) -> np.nd
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
 
-def bootstrap_weights(n: int, n_bootstrap: int, seed: int) -> Iterator[np.ndarray]:
-    """Yield blocks of resample multiplicities [b, n] (each row sums to n), seeded."""
+def bootstrap_weights(
+    n: int, n_bootstrap: int, seed: int, groups: np.ndarray | None = None
+) -> Iterator[np.ndarray]:
+    """Yield blocks of resample multiplicities [b, n], seeded.
+
+    Without ``groups`` rows are drawn (each block row sums to n). With ``groups`` (a cluster
+    id per row) whole clusters are drawn with replacement, G of G, and every row gets its
+    cluster's multiplicity: rows of one prompt component (repeated pairs included) enter or
+    leave a resample together, so they are not counted as independent evidence.
+    """
     rng = np.random.default_rng(seed)
+    if groups is None:
+        codes, n_units = np.arange(n), n
+    else:
+        codes = np.unique(np.asarray(groups).ravel(), return_inverse=True)[1].ravel()
+        if codes.size != n:
+            raise ValueError(f"groups must have {n} entries, got {codes.size}")
+        n_units = int(codes.max()) + 1 if n else 0
     block = max(1, _BLOCK_ELEMENTS // max(n, 1))
     for start in range(0, n_bootstrap, block):
         b = min(block, n_bootstrap - start)
-        idx = rng.integers(0, n, size=(b, n))
-        flat = (idx + n * np.arange(b)[:, None]).ravel()
-        yield np.bincount(flat, minlength=b * n).reshape(b, n)
+        idx = rng.integers(0, n_units, size=(b, n_units))
+        flat = (idx + n_units * np.arange(b)[:, None]).ravel()
+        unit_w = np.bincount(flat, minlength=b * n_units).reshape(b, n_units)
+        yield unit_w if groups is None else unit_w[:, codes]
 
 
 @dataclass(frozen=True)
@@ -84,17 +100,19 @@ def bootstrap_aucs(
     n_bootstrap: int,
     seed: int,
     level: float = 0.95,
+    groups: np.ndarray | None = None,
 ) -> dict[str, AucEstimate]:
     """Point AUC and percentile bootstrap CI for several score vectors on the same rows.
 
     Every model sees the same resamples. Resamples with a single class are skipped (NaN).
+    ``groups`` (cluster id per row) makes it a cluster bootstrap (:func:`bootstrap_weights`).
     """
     y = np.asarray(y).ravel()
     n = y.size
     samples = {name: np.empty(0) for name in scores}
     if n_bootstrap > 0 and n > 0:
         parts: dict[str, list[np.ndarray]] = {name: [] for name in scores}
-        for w in bootstrap_weights(n, n_bootstrap, seed):
+        for w in bootstrap_weights(n, n_bootstrap, seed, groups):
             for name, s in scores.items():
                 parts[name].append(weighted_auc(y, s, w))
         samples = {name: np.concatenate(p) for name, p in parts.items()}

@@ -227,6 +227,54 @@ def _batched_solve(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return out, ok
 
 
+def _cluster_codes(groups: np.ndarray, n: int) -> np.ndarray:
+    """Cluster ids as 0..G-1 (any hashable labels in, one per row)."""
+    groups = np.asarray(groups).ravel()
+    if groups.size != n:
+        raise ValueError(f"groups must have {n} entries, got {groups.size}")
+    return np.unique(groups, return_inverse=True)[1].ravel()
+
+
+def cluster_sandwich(scores: np.ndarray, bread: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Cluster-robust covariance ``G/(G-1) * bread @ (sum_g u_g u_g^T) @ bread``.
+
+    ``scores`` [n, ..., p] are the per-row score contributions x_i (y_i - mu_i), ``bread``
+    [..., p, p] the inverse Hessian, ``codes`` the cluster id of each row (0..G-1). Summing
+    the scores within a cluster first is what makes repeated rows one piece of evidence:
+    duplicating every row (within its cluster) doubles both the Hessian and each u_g and
+    leaves the covariance unchanged. Only the G/(G-1) small-sample factor is applied, so
+    that stays exact.
+    """
+    n_groups = int(codes.max()) + 1
+    if n_groups < 2:
+        return np.full_like(bread, np.nan)
+    u = np.zeros((n_groups, *scores.shape[1:]))
+    np.add.at(u, codes, scores)
+    meat = np.einsum("g...i,g...j->...ij", u, u)
+    return n_groups / (n_groups - 1) * bread @ meat @ bread
+
+
+def _chunk_sandwich(
+    y: np.ndarray,
+    cs: np.ndarray,
+    xs: np.ndarray,
+    beta: np.ndarray,
+    bread: np.ndarray,
+    codes: np.ndarray,
+) -> np.ndarray:
+    """Cluster-robust covariances of m per-feature fits (parameters: 1, controls, x)."""
+    n, m = xs.shape
+    c = cs.shape[1]
+    eta = beta[:, 0] + cs @ beta[:, 1 : c + 1].T + xs * beta[:, -1]
+    mu, _, _ = _logistic_state(y, eta)
+    r = y[:, None] - mu  # [n, m]
+    design = np.empty((n, m, c + 2))
+    design[:, :, 0] = 1.0
+    design[:, :, 1 : c + 1] = cs[:, None, :]
+    design[:, :, -1] = xs
+    return cluster_sandwich(design * r[:, :, None], bread, codes)
+
+
 def controlled_logit(
     y: np.ndarray,
     x: np.ndarray,
@@ -234,6 +282,7 @@ def controlled_logit(
     *,
     tol: float = 1e-10,
     max_iter: int = 50,
+    groups: np.ndarray | None = None,
 ) -> LogitResult:
     """Logistic regression of binary ``y`` on const + standardized controls + standardized x.
 
@@ -241,7 +290,10 @@ def controlled_logit(
     model with the same controls. Controls must vary (drop constant ones beforehand: the
     intercept already spans them). Features with SD 0 get ``status="constant"``.
     Standard errors come from the inverse Hessian (observed = expected information for the
-    canonical logit link), so they match ``statsmodels.Logit(...).fit().bse``.
+    canonical logit link), so they match ``statsmodels.Logit(...).fit().bse``. With ``groups``
+    (one cluster id per row, e.g. the split's prompt components) they are cluster-robust
+    instead (:func:`cluster_sandwich`): rows of one cluster, repeated pairs included, count as
+    one piece of evidence, not as many.
     """
     y = _check_binary(y)
     n = y.size
@@ -253,6 +305,7 @@ def controlled_logit(
     if xs.ndim != 2 or xs.shape[0] != n:
         raise ValueError(f"x must have {n} rows, got shape {xs.shape}")
     cs = _as_2d(controls, n, "controls")
+    codes = None if groups is None else _cluster_codes(groups, n)
     cs, _, c_sd = standardize(cs)
     if (c_sd == 0).any():
         raise ValueError(f"control column(s) {np.flatnonzero(c_sd == 0).tolist()} are constant")
@@ -274,6 +327,8 @@ def controlled_logit(
         cols, xz = cols[sd > 0], xz[:, sd > 0]
         beta, cov, st, it = _newton_chunk(y, cs, xz, beta0, tol, max_iter)
         ok = st == "ok"
+        if codes is not None and ok.any():
+            cov[ok] = _chunk_sandwich(y, cs, xz[:, ok], beta[ok], cov[ok], codes)
         coef[cols[ok]] = beta[ok, p - 1]
         var[cols[ok]] = cov[ok, p - 1, p - 1]
         status[cols], n_iter[cols] = st, it

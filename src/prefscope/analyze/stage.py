@@ -11,10 +11,24 @@ Two kinds of numbers, estimated on different rows on purpose:
   ROC-AUC on val-split labeled rows, with a percentile bootstrap CI over val rows.
 
 Only rows with label 0 or 1 count; null labels (ties, "other") are excluded here.
+
+Three choices guard the numbers against artifacts (issue "every finding with its control"):
+
+* **Fidelity gate** (``tested_features: passed``, as in WIMHF): BH-FDR, the joint model and
+  the Lasso run over the features whose descriptions passed fidelity only; the others are
+  reported as *unexplained* (their per-feature effects are still computed, never called
+  significant).
+* **Joint model**: all tested features plus the controls in one logit
+  (:mod:`prefscope.analyze.joint`), beside the per-feature one; features whose significance
+  differs between the two are flagged.
+* **Clusters**: rows of one prompt component (``component`` in pairs.parquet; repeated pairs
+  always share one) are one unit: logit SEs are cluster-robust and AUC CIs resample whole
+  components (``cluster: true``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +41,7 @@ from tqdm.auto import tqdm
 
 from prefscope.analyze.auc import bootstrap_aucs, roc_auc
 from prefscope.analyze.fdr import bh_fdr
+from prefscope.analyze.joint import JointResult, joint_logit
 from prefscope.analyze.lasso import LassoSubset, lasso_subsets
 from prefscope.analyze.logit import controlled_logit
 from prefscope.analyze.probe import ProbeConfig, fit_probe
@@ -46,6 +61,9 @@ class AnalyzeSettings:
     n_bootstrap: int = 1000
     fdr_q: float = 0.05
     seed: int = 0
+    tested_features: str = "passed"  # "passed" (fidelity) or "all"
+    cluster: bool = True  # cluster-robust SEs and cluster bootstrap by prompt component
+    n_bootstrap_effects: int = 200  # (cluster) bootstrap refits of the joint model
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> AnalyzeSettings:
@@ -55,7 +73,12 @@ class AnalyzeSettings:
             n_bootstrap=int(params.get("n_bootstrap", cls.n_bootstrap)),
             fdr_q=float(params.get("fdr_q", cls.fdr_q)),
             seed=int(params.get("seed", cls.seed)),
+            tested_features=str(params.get("tested_features", cls.tested_features)),
+            cluster=bool(params.get("cluster", cls.cluster)),
+            n_bootstrap_effects=int(params.get("n_bootstrap_effects", cls.n_bootstrap_effects)),
         )
+        if s.tested_features not in ("passed", "all"):
+            raise InputError("tested_features must be 'passed' or 'all'", column="tested_features")
         if any(k < 1 for k in s.lasso_top_k):
             raise InputError("lasso_top_k values must be >= 1", column="lasso_top_k")
         if s.n_bootstrap < 0:
@@ -77,6 +100,12 @@ class AnalysisData:
     dropped_controls: list[str]
     codes: np.ndarray  # [N, M]
     deltas: np.ndarray | None  # [N, d]
+    groups: np.ndarray | None = None  # cluster id per row (None: rows independent)
+    tested: np.ndarray | None = None  # bool [M]: description passed fidelity (None: all)
+
+    def tested_mask(self) -> np.ndarray:
+        m = self.codes.shape[1]
+        return np.ones(m, dtype=bool) if self.tested is None else self.tested
 
 
 # ---------------------------------------------------------------------------- inputs
@@ -124,6 +153,25 @@ def _varying(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return sub.max(axis=0) > sub.min(axis=0)
 
 
+def _tested(path: str | Path | None, m: int, settings: AnalyzeSettings) -> np.ndarray | None:
+    """Features whose description passed fidelity (``kept``), or None = test all of them."""
+    if settings.tested_features == "all" or not path:
+        return None
+    fid = pl.read_parquet(path)
+    for col in ("feature", "kept"):
+        if col not in fid.columns:
+            raise InputError("required column missing", file=str(path), column=col)
+    tested = np.zeros(m, dtype=bool)
+    feats = fid.get_column("feature").to_numpy()
+    if feats.size and (feats.min() < 0 or feats.max() >= m):
+        raise InputError(f"feature ids must lie in [0, {m})", file=str(path), column="feature")
+    tested[feats] = fid.get_column("kept").fill_null(False).to_numpy()
+    log.info(
+        "fidelity gate: %d of %d features tested, %d unexplained", tested.sum(), m, m - tested.sum()
+    )
+    return tested
+
+
 def load_inputs(inputs: dict[str, Any], settings: AnalyzeSettings) -> AnalysisData:
     source = str(inputs["pairs"])
     pairs = pl.read_parquet(source)
@@ -133,7 +181,8 @@ def load_inputs(inputs: dict[str, Any], settings: AnalyzeSettings) -> AnalysisDa
         if inputs.get("deltas")
         else None
     )
-    return analysis_data(pairs, codes, deltas, settings, source)
+    tested = _tested(inputs.get("fidelity"), codes.shape[1], settings)
+    return analysis_data(pairs, codes, deltas, settings, source, tested)
 
 
 def analysis_data(
@@ -142,8 +191,10 @@ def analysis_data(
     deltas: np.ndarray | None,
     settings: AnalyzeSettings,
     source: str,
+    tested: np.ndarray | None = None,
 ) -> AnalysisData:
-    """Labels, split and controls of ``pairs`` beside row-aligned codes (and deltas).
+    """Labels, split and controls of ``pairs`` beside row-aligned codes (and deltas);
+    ``tested`` marks the features whose descriptions passed fidelity (None = all).
 
     Separate from file reading so that the cross-dataset comparison can analyse one
     dataset's slice of pooled codes exactly as the per-dataset analysis does.
@@ -168,7 +219,15 @@ def analysis_data(
     dropped = [n for n, k in zip(settings.controls, keep, strict=True) if not k]
     if dropped:
         log.warning("dropping control(s) constant over the labeled rows: %s", ", ".join(dropped))
+    groups = None
+    if settings.cluster:
+        if "component" in pairs.columns:
+            groups = pairs.get_column("component").to_numpy()
+        else:
+            log.warning("pairs have no 'component' column: rows treated as independent")
     return AnalysisData(
+        groups=groups,
+        tested=tested,
         y=y,
         labeled=labeled,
         train=split == "train",
@@ -183,15 +242,77 @@ def analysis_data(
 # ---------------------------------------------------------------------------- per feature
 
 
-def feature_table(data: AnalysisData, fdr_q: float) -> pl.DataFrame:
-    """One row per SAE feature: controlled logit, BH q, Δ win rate, prevalence."""
+def _gated_q(p: np.ndarray, tested: np.ndarray) -> np.ndarray:
+    """BH q-values over the tested features only; NaN for the others (never tested)."""
+    q = np.full(p.shape, np.nan)
+    q[tested] = bh_fdr(p[tested])
+    return q
+
+
+# Work (rows x parameters^2) of one Newton step above which the joint model's bootstrap
+# refits are skipped: ~20 s per refit at this size; the cluster-robust Wald CI remains.
+_MAX_BOOTSTRAP_WORK = 2e10
+
+
+def joint_effects(
+    data: AnalysisData, n_bootstrap: int = 0, seed: int = 0
+) -> tuple[dict[str, np.ndarray], JointResult | None]:
+    """Joint logit of all tested features plus controls on all labeled rows (columns [M]),
+    with (cluster) bootstrap CIs from ``n_bootstrap`` refits; the fit is None when no
+    feature is tested."""
+    rows = data.labeled
+    tested = data.tested_mask()
+    cols = np.flatnonzero(tested)
+    m = data.codes.shape[1]
+    keys = ("coef", "se", "z", "p", "ci_low", "ci_high", "boot_ci_low", "boot_ci_high", "q")
+    out = {k: np.full(m, np.nan) for k in keys}
+    if cols.size == 0:
+        return {f"joint_{k}": v for k, v in out.items()}, None
+    log.info(
+        "joint logit: %d features + %d controls in one model", cols.size, data.controls.shape[1]
+    )
+    work = float(rows.sum()) * (1 + data.controls.shape[1] + cols.size) ** 2
+    if n_bootstrap and work > _MAX_BOOTSTRAP_WORK:
+        log.warning("joint model too large for %d bootstrap refits: Wald CIs only", n_bootstrap)
+        n_bootstrap = 0
+    fit = joint_logit(
+        data.y[rows].astype(np.float64),
+        data.codes[rows][:, cols],
+        data.controls[rows],
+        groups=None if data.groups is None else data.groups[rows],
+        n_bootstrap=n_bootstrap,
+        seed=seed,
+    )
+    for k in keys[:-1]:
+        out[k][cols] = getattr(fit, k)
+    out["q"] = _gated_q(out["p"], tested & np.isfinite(out["p"]))
+    return {f"joint_{k}": v for k, v in out.items()}, fit
+
+
+def feature_table(
+    data: AnalysisData, fdr_q: float, n_bootstrap_effects: int = 0, seed: int = 0
+) -> pl.DataFrame:
+    """One row per SAE feature: per-feature (WIMHF) controlled logit, joint logit, BH q over
+    the tested features, Δ win rate, prevalence, and the flag ``significance_differs``."""
+    return feature_table_and_joint(data, fdr_q, n_bootstrap_effects, seed)[0]
+
+
+def feature_table_and_joint(
+    data: AnalysisData, fdr_q: float, n_bootstrap_effects: int = 0, seed: int = 0
+) -> tuple[pl.DataFrame, JointResult | None]:
+    """:func:`feature_table` and the joint fit itself (its status goes to the summary)."""
     rows = data.labeled
     y = data.y[rows].astype(np.float64)
     z = data.codes[rows]
     m = z.shape[1]
     log.info("controlled logit for %d features on %d labeled rows", m, y.size)
-    fit = controlled_logit(y, z, data.controls[rows])
-    q = bh_fdr(fit.p)
+    groups = None if data.groups is None else data.groups[rows]
+    fit = controlled_logit(y, z, data.controls[rows], groups=groups)
+    tested = data.tested_mask()
+    q = _gated_q(fit.p, tested)
+    joint, joint_fit = joint_effects(data, n_bootstrap_effects, seed)
+    sig = np.nan_to_num(q, nan=1.0) < fdr_q
+    joint_sig = np.nan_to_num(joint["joint_q"], nan=1.0) < fdr_q
     wins = win_rates(y, z)
     return pl.DataFrame(
         {
@@ -203,7 +324,7 @@ def feature_table(data: AnalysisData, fdr_q: float) -> pl.DataFrame:
             "ci_low": fit.ci_low,
             "ci_high": fit.ci_high,
             "q": q,
-            "significant": np.nan_to_num(q, nan=1.0) < fdr_q,
+            "significant": sig,
             "status": fit.status,
             "win_rate": wins.win_rate,
             "delta_win_rate": wins.delta_win_rate,
@@ -211,8 +332,13 @@ def feature_table(data: AnalysisData, fdr_q: float) -> pl.DataFrame:
             "n_active": wins.n_active,
             "prevalence": prevalence(data.codes),
             "n": np.full(m, fit.n, dtype=np.int64),
+            "tested": tested,
+            "unexplained": ~tested,
+            **joint,
+            "joint_significant": joint_sig,
+            "significance_differs": tested & (sig != joint_sig),
         }
-    ).with_columns(pl.col(pl.Float64).fill_nan(None))
+    ).with_columns(pl.col(pl.Float64).fill_nan(None)), joint_fit
 
 
 # ---------------------------------------------------------------------------- models
@@ -242,6 +368,14 @@ def _design(
     return np.hstack(blocks).astype(np.float64, copy=False)
 
 
+def _lasso_over(columns: np.ndarray, subsets: dict[int, LassoSubset]) -> dict[int, LassoSubset]:
+    """Lasso subsets fitted on ``codes[:, columns]``, with feature ids mapped back."""
+    return {
+        k: dataclasses.replace(s, features=[int(columns[f]) for f in s.features])
+        for k, s in subsets.items()
+    }
+
+
 def auc_table(
     data: AnalysisData,
     settings: AnalyzeSettings,
@@ -260,9 +394,25 @@ def auc_table(
         log.warning("train split: %d labeled rows, not both classes: no models fitted", y_tr.size)
         return {}, {}, []
     lasso_controls = _varying(data.controls, tr)
-    log.info("controlled lasso for k in %s on %d train rows", list(settings.lasso_top_k), tr.sum())
-    lasso = lasso_subsets(
-        y_tr, data.codes[tr], data.controls[tr][:, lasso_controls], list(settings.lasso_top_k)
+    tested = np.flatnonzero(data.tested_mask())
+    log.info(
+        "controlled lasso for k in %s on %d train rows, %d tested features",
+        list(settings.lasso_top_k),
+        tr.sum(),
+        tested.size,
+    )
+    lasso = (
+        _lasso_over(
+            tested,
+            lasso_subsets(
+                y_tr,
+                data.codes[tr][:, tested],
+                data.controls[tr][:, lasso_controls],
+                list(settings.lasso_top_k),
+            ),
+        )
+        if tested.size
+        else {}
     )
     lasso_control_names = [n for n, k in zip(data.control_names, lasso_controls, strict=True) if k]
     scores_va: dict[str, np.ndarray] = {}
@@ -298,7 +448,8 @@ def auc_table(
         }
     if np.unique(y_va).size < 2:
         log.warning("val split: %d labeled rows, not both classes: val AUCs are NaN", y_va.size)
-    est = bootstrap_aucs(y_va, scores_va, settings.n_bootstrap, settings.seed)
+    groups_va = None if data.groups is None else data.groups[va]
+    est = bootstrap_aucs(y_va, scores_va, settings.n_bootstrap, settings.seed, groups=groups_va)
     base = est["controls"].samples
     for name, e in est.items():
         gain = e.samples - base
@@ -365,7 +516,9 @@ def analyze(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
                 file=str(inputs["pairs"]),
                 column="label",
             )
-        features = feature_table(data, settings.fdr_q)
+        features, joint_fit = feature_table_and_joint(
+            data, settings.fdr_q, settings.n_bootstrap_effects, settings.seed
+        )
         external = (
             {"reward_model": reward_margins(inputs["reward_scores"], inputs["pairs"], data)}
             if inputs.get("reward_scores")
@@ -374,6 +527,8 @@ def analyze(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
         aucs, lasso, lasso_controls = auc_table(data, settings, config, external)
 
     n_sig = int(features.get_column("significant").sum())
+    n_joint = int(features.get_column("joint_significant").sum())
+    differs = features.filter(pl.col("significance_differs"))
     log.info("%d of %d features significant at q < %g", n_sig, features.height, settings.fdr_q)
     summary = {
         "n_rows": int(data.y.size),
@@ -384,6 +539,31 @@ def analyze(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
         "controls": data.control_names,
         "dropped_controls": data.dropped_controls,
         "n_significant": n_sig,
+        "n_tested": int(features.get_column("tested").sum()),
+        "unexplained_features": features.filter(pl.col("unexplained"))
+        .get_column("feature")
+        .to_list(),
+        "joint": {
+            "status": "no tested features" if joint_fit is None else joint_fit.status,
+            "n_features": int(features.get_column("tested").sum()),
+            "n_significant": n_joint,
+            "clustered": data.groups is not None,
+            "n_bootstrap": 0 if joint_fit is None else joint_fit.n_bootstrap,
+            "control_coefs": {}
+            if joint_fit is None
+            else dict(zip(data.control_names, map(float, joint_fit.control_coef), strict=True)),
+        },
+        "significance_differs": [
+            {
+                "feature": r["feature"],
+                "per_feature_q": r["q"],
+                "joint_q": r["joint_q"],
+                "significant_per_feature": r["significant"],
+                "significant_joint": r["joint_significant"],
+            }
+            for r in differs.iter_rows(named=True)
+        ],
+        "n_clusters": None if data.groups is None else int(np.unique(data.groups).size),
         "status_counts": dict(features.get_column("status").value_counts().iter_rows()),
         "auc": aucs,
         "reward_model_share": reward_model_share(aucs),
@@ -402,6 +582,12 @@ def analyze(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
             **vars(settings),
             "probe": {"Cs": list(config.cs), "folds": config.folds, "penalty": "l2"},
             "effects_on": "all labeled rows",
+            "fdr_and_lasso_over": "features whose description passed fidelity"
+            if settings.tested_features == "passed"
+            else "all features",
+            "uncertainty": "cluster-robust SEs, cluster bootstrap by prompt component"
+            if data.groups is not None
+            else "model-based SEs, row bootstrap",
             "auc_on": "val labeled rows; models fitted on train labeled rows",
         },
     }

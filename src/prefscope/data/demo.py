@@ -67,6 +67,39 @@ class DemoTruth:
     duplicate_fraction: float = 0.02  # rows repeated (half of them with A and B swapped)
     tip_change_fraction: float = 0.1  # pairs whose answers differ by one piece of advice
 
+    @classmethod
+    def from_config(cls, overrides: dict | None) -> DemoTruth:
+        """The default truth with ``weights`` / ``prevalence`` entries and scalar settings
+        replaced (config ``datasets.<ds>.demo.truth``); unknown concepts are an error."""
+        overrides = dict(overrides or {})
+        base = cls()
+        fields = {}
+        for name in ("weights", "prevalence"):
+            given = overrides.pop(name, None) or {}
+            unknown = set(given) - set(CONCEPTS)
+            if unknown:
+                raise ValueError(f"unknown demo concept(s) in {name}: {sorted(unknown)}")
+            fields[name] = {**getattr(base, name), **{k: float(v) for k, v in given.items()}}
+        unknown = set(overrides) - set(asdict(base))
+        if unknown:
+            raise ValueError(f"unknown demo truth setting(s): {sorted(unknown)}")
+        fields.update({k: float(v) for k, v in overrides.items()})
+        return cls(**fields)
+
+
+def concept_phrases() -> dict[str, list[str]]:
+    """The phrases (or markup) that render each concept, written to the truth file so that a
+    feature description can be checked against them (does it name the concept?)."""
+    citation_words = [t.split("{")[0].strip() for t in T.CITATIONS]
+    return {
+        "bullets": [m.strip() for m in T.LIST_MARKERS] + list(T.LIST_INTROS),
+        "apology": list(T.APOLOGIES),
+        "refusal": [part for parts in T.REFUSAL_PARTS for part in parts],
+        "question": list(T.QUESTIONS),
+        "citation": ["https://", *citation_words, *T.SITES, *T.JOURNALS],
+        "bold": ["**"],
+    }
+
 
 @dataclass(frozen=True)
 class _Wording:
@@ -237,6 +270,7 @@ def generate_demo(
         "concepts": list(CONCEPTS),
         "weights": dict(truth.weights),
         "length_weight_per_10_words": truth.length_weight,
+        "phrases": concept_phrases(),
         "settings": asdict(truth),
         "n_pairs": n_pairs,
         "seed": seed,

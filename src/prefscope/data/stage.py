@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from typing import Any
 
@@ -21,15 +20,11 @@ log = logging.getLogger("prefscope.data")
 
 def demo_pairs(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
     """Generate the planted-concept demo table and its ground truth."""
-    defaults = DemoTruth()
-    overrides = {k: float(v) for k, v in (params.get("weights") or {}).items()}
-    weights = {**defaults.weights, **overrides}
-    unknown = sorted(set(weights) - set(defaults.weights))
-    if unknown:
-        raise InputError(f"unknown demo concept(s) {unknown}; known: {sorted(defaults.weights)}",
-                         column="demo.weights")
-    truth_in = dataclasses.replace(defaults, weights=weights)
-    pairs, indicators, truth = generate_demo(int(params["n_pairs"]), int(params["seed"]), truth_in)
+    try:
+        planted = DemoTruth.from_config(params.get("truth"))
+    except ValueError as err:
+        raise InputError(str(err), column="demo.truth") from err
+    pairs, indicators, truth = generate_demo(int(params["n_pairs"]), int(params["seed"]), planted)
     write_parquet(outputs["table"], pairs)
     write_parquet(outputs["concepts"], indicators)
     write_json(outputs["truth"], truth)
@@ -53,6 +48,18 @@ def _split_frame(raw: pl.DataFrame, pairs: pl.DataFrame, columns: list[str], sou
     return pl.DataFrame(cols) if cols else pl.DataFrame({"_row": np.arange(pairs.height)})
 
 
+def _clusters(pairs: pl.DataFrame, split_frame: pl.DataFrame) -> np.ndarray:
+    """Cluster id per row for clustered statistics: the split's connected components, with
+    repeats of one unordered {A, B} pair always linked (they are one comparison judged again,
+    not independent evidence, even when no split column links them)."""
+    a, b = pairs.get_column("response_A"), pairs.get_column("response_B")
+    key = pl.select(
+        pl.concat_str([pl.min_horizontal(a, b), pl.max_horizontal(a, b)], separator="\u0000")
+    ).to_series()
+    frame = split_frame.with_columns(key.alias("_pair_key"))
+    return connected_components(frame, frame.columns)
+
+
 def ingest(inputs: dict, outputs: dict, params: dict[str, Any], threads: int) -> None:
     """Validate, deduplicate and split one dataset into ``pairs.parquet``."""
     source = inputs.get("table") or params["source"]
@@ -73,6 +80,7 @@ def ingest(inputs: dict, outputs: dict, params: dict[str, Any], threads: int) ->
     )
     pairs = pairs.with_columns(
         pl.Series("split", np.where(is_train, "train", "val")),
+        pl.Series("component", _clusters(pairs, split_frame), dtype=pl.Int64),
     )
     pairs = mark_duplicates(pairs)
     write_parquet(outputs["pairs"], pairs)

@@ -29,6 +29,7 @@ from prefscope.report.page import (
     is_missing,
     kv_table,
     page,
+    render_value,
     table,
 )
 
@@ -146,6 +147,35 @@ def auc_section(summary: dict[str, Any], auc_svg: str | Path | None) -> str:
     )
 
 
+#: Summary fields the controls section lays out (label shown on the page).
+_CONTROL_FIELDS = (
+    ("headline", "headline model (decides 'significant' above)"),
+    ("n_significant_per_feature", "significant, per-feature (WIMHF) model"),
+    ("n_significant_joint", "significant, joint model"),
+    ("joint", "joint model fit"),
+    ("significance_differs", "features whose significance differs"),
+    ("n_tested", "features tested (description passed fidelity)"),
+    ("unexplained_features", "unexplained features (failed fidelity, not tested)"),
+    ("uncertainty", "uncertainty"),
+    ("n_clusters", "clusters (prompt components)"),
+    ("planted_false_positives", "planted zero-weight concepts called significant"),
+    ("recovery_baselines", "recovery: SAE vs PCA vs ICA, description hit rate"),
+)
+
+
+def controls_section(summary: dict[str, Any]) -> str:
+    """The controls that could refute the headline: joint vs per-feature model, fidelity
+    gate, clustering, recovery baselines (any of them missing is left out)."""
+    items = [
+        (label, Markup(render_value(summary[k])))
+        for k, label in _CONTROL_FIELDS
+        if summary.get(k) is not None
+    ]
+    if not items:
+        return ""
+    return "<h2 id='controls'>Controls</h2>" + kv_table(items)
+
+
 def recovery_section(summary: dict[str, Any]) -> str:
     rec = summary.get("planted_recovery")
     if not rec:
@@ -170,6 +200,11 @@ def recovery_section(summary: dict[str, Any]) -> str:
                 cell(r.get("label_effect")),
                 cell(r.get("q")),
                 cell(verdict),
+                cell(r.get("joint_effect")),
+                cell(r.get("joint_q")),
+                cell(r.get("pca_correlation")),
+                cell(r.get("ica_correlation")),
+                cell(r.get("description_names_concept")),
             ]
         )
     head = [
@@ -181,6 +216,11 @@ def recovery_section(summary: dict[str, Any]) -> str:
         "label effect",
         "q",
         "verdict",
+        "joint effect",
+        "joint q",
+        "PCA corr",
+        "ICA corr",
+        "description names it",
     ]
     return (
         "<h2 id='recovery'>Planted-concept recovery (demo ground truth)</h2>"
@@ -245,6 +285,16 @@ def _details(row: dict[str, Any], examples: str) -> str:
                 ),
                 ("p / BH q", Markup(f"{fmt(row.get('p'))} / {fmt(row.get('q'))}")),
                 (
+                    "joint-model effect (all tested features together) / q",
+                    Markup(
+                        f"{fmt(row.get('joint_coef'))} "
+                        f"{ci(row.get('joint_ci_low'), row.get('joint_ci_high'))} / "
+                        f"{fmt(row.get('joint_q'))}"
+                        + (" (significance differs)" if row.get("significance_differs") else "")
+                        + (" (unexplained: not tested)" if row.get("unexplained") else "")
+                    ),
+                ),
+                (
                     "win rate of the response with more of it",
                     Markup(
                         f"{fmt(row.get('win_rate'))} (Δ {fmt(row.get('delta_win_rate'))}, "
@@ -287,8 +337,10 @@ def feature_section(
     *,
     n_example_features: int,
     n_examples: int,
+    sig_column: str = "significant",
 ) -> str:
-    """The sortable, filterable feature table; each feature expands to its details."""
+    """The sortable, filterable feature table; each feature expands to its details.
+    ``sig_column`` is the headline model's significance (marked, and the filter's)."""
     texts = {
         c: pairs.get_column(c).to_list() for c in ("prompt", "response_A", "response_B", "label")
     }
@@ -302,7 +354,7 @@ def feature_section(
             else "<p class='mute'>(examples are shown for the first "
             f"{n_example_features} features only)</p>"
         )
-        sig = bool(row.get("significant"))
+        sig = bool(row.get(sig_column))
         main = "".join(
             [
                 cell(j),
@@ -343,10 +395,12 @@ def dataset_page(
     """The whole page; ``codes`` are in the shown direction (SAE codes times orientation)."""
     name = summary.get("dataset", "")
     n_sig = summary.get("n_significant")
+    joint = summary.get("headline") == "joint"
+    model = " in the joint model" if joint else ""
     head = (
         f"<h1>What the feedback in <q>{esc(name)}</q> rewards</h1>"
         f"<p>{fmt(summary.get('n_features'))} SAE features, "
-        f"<span class='sig'>{fmt(n_sig)} significant</span> at BH-FDR q &lt; "
+        f"<span class='sig'>{fmt(n_sig)} significant{model}</span> at BH-FDR q &lt; "
         f"{fmt((summary.get('settings') or {}).get('fdr_q'))}. "
         "<a href='#features'>features</a> · <a href='#auc'>AUC</a> · "
         "<a href='#effects'>effects</a></p>"
@@ -363,9 +417,15 @@ def dataset_page(
         sae_section(summary),
         auc_section(summary, auc_svg),
         recovery_section(summary),
+        controls_section(summary),
         effects,
         feature_section(
-            table_df, pairs, codes, n_example_features=n_example_features, n_examples=n_examples
+            table_df,
+            pairs,
+            codes,
+            n_example_features=n_example_features,
+            n_examples=n_examples,
+            sig_column="joint_significant" if joint else "significant",
         ),
     ]
     return page(f"prefscope: {name}", body, nav="<a href='../index.html'>all results</a>")

@@ -57,13 +57,21 @@ def summary_markdown(summary: dict) -> str:
         "## Features that predict preference (BH-FDR q < "
         f"{summary['settings']['fdr_q']}, length-controlled)",
         "",
+        *_headline_note(summary),
         _table(
-            ["feature", "label", "coef", "95% CI", "q", "Δ win rate", "fidelity r", "kept"],
+            ["feature", "label", "coef", "95% CI", "q", "joint coef", "joint 95% CI",
+             "joint bootstrap CI", "joint q", "Δ win rate", "fidelity r", "kept"],
             [[f["feature"], f["label"], f["coef"], f"[{_cell(f['ci_low'])}, "
-              f"{_cell(f['ci_high'])}]", f["q"], f["delta_win_rate"], f["fidelity_r"],
+              f"{_cell(f['ci_high'])}]", f["q"], f.get("joint_coef"),
+              f"[{_cell(f.get('joint_ci_low'))}, {_cell(f.get('joint_ci_high'))}]",
+              f"[{_cell(f.get('joint_boot_ci_low'))}, {_cell(f.get('joint_boot_ci_high'))}]",
+              f.get("joint_q"), f["delta_win_rate"], f["fidelity_r"],
               f["kept"]] for f in summary["top_features"]],
         ),
+        *_differs(summary),
     ]
+    if "recovery_baselines" in summary:
+        out += _recovery(summary)
     if "planted_recovery" in summary:
         out += [
             "",
@@ -71,12 +79,95 @@ def summary_markdown(summary: dict) -> str:
             "",
             _table(
                 ["concept", "true weight", "best feature", "corr", "label effect", "q",
-                 "recovered"],
+                 "recovered", "joint effect", "joint q", "recovered (joint)"],
                 [[r["concept"], r["true_weight"], r["best_feature"], r["correlation"],
-                  r["label_effect"], r["q"],
-                  r.get("sign_recovered", "n/a (zero weight)") if r["true_weight"] else
-                  ("significant!" if r["significant"] else "not significant (correct)")]
+                  r["label_effect"], r["q"], _verdict(r, ""), r.get("joint_effect"),
+                  r.get("joint_q"), _verdict(r, "joint_")]
                  for r in summary["planted_recovery"]],
             ),
         ]
+        fp = summary.get("planted_false_positives")
+        if fp:
+            out += [
+                "",
+                "False positives (zero-weight concepts called significant): per-feature model "
+                f"{', '.join(fp['per_feature']) or 'none'}; joint model "
+                f"{', '.join(fp['joint']) or 'none'}."
+                + (
+                    " Weighted concepts missed: per-feature model "
+                    f"{', '.join(fp['missed_per_feature']) or 'none'}; joint model "
+                    f"{', '.join(fp['missed_joint']) or 'none'}."
+                    if "missed_joint" in fp
+                    else ""
+                ),
+            ]
     return "\n".join(out) + "\n"
+
+
+def _verdict(r: dict, prefix: str) -> object:
+    if r["true_weight"]:
+        return r.get(f"{prefix}sign_recovered", "–")
+    sig = r.get("joint_significant" if prefix else "significant")
+    return "significant!" if sig else "not significant (correct)"
+
+
+def _headline_note(summary: dict) -> list[str]:
+    """Which model decides "significant" here, and what the intervals account for."""
+    joint = summary.get("joint") or {}
+    if not joint:
+        return []
+    model = "joint model" if summary.get("headline") == "joint" else "per-feature model"
+    lines = [
+        f"Listed: significant in the **{model}** ({summary.get('n_significant_joint')} joint, "
+        f"{summary.get('n_significant_per_feature')} per-feature). The per-feature (WIMHF) "
+        "model fits each feature alone with the controls; the joint model fits all "
+        f"{joint.get('n_features')} tested features together (status {joint.get('status')}).",
+    ]
+    if summary.get("uncertainty"):
+        lines.append(f"Uncertainty: {summary['uncertainty']} ({summary.get('n_clusters')} "
+                     "clusters).")
+    unexplained = summary.get("unexplained_features")
+    if unexplained is not None:
+        lines.append(
+            f"Tested: {summary.get('n_tested')} features whose descriptions passed fidelity; "
+            f"{len(unexplained)} unexplained features (failed fidelity) are not tested: "
+            + (", ".join(str(u["feature"]) for u in unexplained) or "none") + "."
+        )
+    return [" ".join(lines), ""]
+
+
+def _differs(summary: dict) -> list[str]:
+    rows = summary.get("significance_differs") or []
+    if not rows:
+        return []
+    return [
+        "",
+        "### Significance differs between the per-feature and the joint model",
+        "",
+        _table(
+            ["feature", "per-feature q", "joint q", "significant per feature",
+             "significant jointly"],
+            [[r["feature"], r["per_feature_q"], r["joint_q"], r["significant_per_feature"],
+              r["significant_joint"]] for r in rows],
+        ),
+    ]
+
+
+def _recovery(summary: dict) -> list[str]:
+    b = summary["recovery_baselines"]
+    recs = summary.get("planted_recovery") or []
+    return [
+        "",
+        "## Recovery baselines: SAE vs PCA vs ICA (best |correlation| per planted concept)",
+        "",
+        _table(
+            ["concept", "SAE", "PCA", "ICA", "description names it"],
+            [[r["concept"], abs(r["correlation"]), r.get("pca_correlation"),
+              r.get("ica_correlation"), r.get("description_names_concept", "–")] for r in recs],
+        ),
+        "",
+        f"Recovered (|corr| >= {b['recovered_corr']}): SAE {b['n_recovered']['sae']}, "
+        f"PCA {b['n_recovered']['pca']}, ICA {b['n_recovered']['ica']} of {b['n_concepts']}; "
+        f"description hit rate {_cell(b['description_hit_rate'])} "
+        f"({b['n_descriptions_checked']} recovered concepts checked).",
+    ]

@@ -33,7 +33,13 @@ _FEWER = re.compile(r"^(\s*)uses fewer of the\b", re.IGNORECASE)
 _MORE = re.compile(r"^(\s*)uses the\b", re.IGNORECASE)
 
 # column -> how it changes when the feature is flipped
-_NEGATED = ("coef", "z", "delta_win_rate")
+_NEGATED = ("coef", "z", "delta_win_rate", "joint_coef", "joint_z")
+# (low, high) interval columns, mirrored when flipped
+_INTERVALS = (
+    ("ci_low", "ci_high"),
+    ("joint_ci_low", "joint_ci_high"),
+    ("joint_boot_ci_low", "joint_boot_ci_high"),
+)
 
 
 def is_negated(description: str | None) -> bool:
@@ -74,11 +80,12 @@ def orient_table(table: pl.DataFrame) -> pl.DataFrame:
         for c in _NEGATED
         if c in table.columns
     ]
-    if "ci_low" in table.columns and "ci_high" in table.columns:
-        exprs += [
-            pl.when(neg).then(-pl.col("ci_high")).otherwise(pl.col("ci_low")).alias("ci_low"),
-            pl.when(neg).then(-pl.col("ci_low")).otherwise(pl.col("ci_high")).alias("ci_high"),
-        ]
+    for lo, hi in _INTERVALS:
+        if lo in table.columns and hi in table.columns:
+            exprs += [
+                pl.when(neg).then(-pl.col(hi)).otherwise(pl.col(lo)).alias(lo),
+                pl.when(neg).then(-pl.col(lo)).otherwise(pl.col(hi)).alias(hi),
+            ]
     if "win_rate" in table.columns:
         exprs.append(
             pl.when(neg)

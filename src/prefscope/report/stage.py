@@ -12,7 +12,7 @@ from prefscope.report.dataset_page import dataset_page
 from prefscope.report.markdown import summary_markdown
 from prefscope.report.orient import orient_lasso
 from prefscope.report.plots import auc_plot, effects_plot
-from prefscope.report.recovery import planted_recovery
+from prefscope.report.recovery import false_positives, planted_recovery, recovery_baselines
 from prefscope.report.tables import feature_table, flat_for_tsv
 
 log = logging.getLogger("prefscope.report")
@@ -20,7 +20,20 @@ log = logging.getLogger("prefscope.report")
 _TOP_COLUMNS = (
     "feature", "label", "description", "coef", "ci_low", "ci_high", "p", "q",
     "delta_win_rate", "prevalence", "fidelity_r", "fidelity_p", "kept", "orientation",
+    "joint_coef", "joint_ci_low", "joint_ci_high", "joint_boot_ci_low", "joint_boot_ci_high",
+    "joint_q", "significant",
+    "joint_significant", "significance_differs",
 )
+
+
+def _headline(params: dict, analysis_summary: dict) -> tuple[str, str]:
+    """(model, significance column) of the headline: the joint model unless configured
+    otherwise or its fit failed (then the per-feature model, and the summary says why)."""
+    wanted = str(params.get("headline", "joint"))
+    joint = analysis_summary.get("joint") or {}
+    if wanted == "joint" and joint.get("status") == "ok":
+        return "joint", "joint_significant"
+    return "per_feature", "significant"
 
 
 def report(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
@@ -29,7 +42,10 @@ def report(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
     table = feature_table(analysis, fidelity)
     analysis_summary = read_json(inputs["analysis_summary"])
     fdr_q = float(params["fdr_q"])
-    significant = table.filter(pl.col("significant"))
+    headline, sig_col = _headline(params, analysis_summary)
+    if sig_col not in table.columns:  # an analysis from before the joint model
+        headline, sig_col = "per_feature", "significant"
+    significant = table.filter(pl.col(sig_col))
     summary: dict = {
         "dataset": params["dataset"],
         "data": read_json(inputs["ingest"]),
@@ -41,10 +57,25 @@ def report(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
         "lasso": analysis_summary.get("lasso"),
         "n_features": table.height,
         "n_significant": significant.height,
+        "headline": headline,
+        "n_significant_per_feature": int(table.get_column("significant").sum()),
+        "n_significant_joint": int(table.get_column("joint_significant").sum())
+        if "joint_significant" in table.columns
+        else None,
+        "joint": analysis_summary.get("joint"),
+        "significance_differs": analysis_summary.get("significance_differs"),
+        "n_tested": analysis_summary.get("n_tested"),
+        "unexplained_features": table.filter(pl.col("unexplained"))
+        .select([c for c in ("feature", "label", "coef", "p", "fidelity_r") if c in table.columns])
+        .to_dicts()
+        if "unexplained" in table.columns
+        else None,
+        "n_clusters": analysis_summary.get("n_clusters"),
+        "uncertainty": analysis_summary.get("settings", {}).get("uncertainty"),
         "top_features": significant.select(
             [c for c in _TOP_COLUMNS if c in table.columns]
         ).to_dicts(),
-        "settings": {"fdr_q": fdr_q},
+        "settings": {"fdr_q": fdr_q, "headline": headline},
     }
     # codes in the shown direction: column j times the orientation of feature j
     sign = table.sort("feature").get_column("orientation").to_numpy()
@@ -53,7 +84,13 @@ def report(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
     if "truth" in inputs:
         truth = read_json(inputs["truth"])
         concepts = pl.read_parquet(inputs["concepts"])
-        summary["planted_recovery"] = planted_recovery(codes, concepts, truth, table, fdr_q)
+        records = planted_recovery(codes, concepts, truth, table, fdr_q)
+        if "deltas" in inputs:  # PCA / ICA of the same differences
+            summary["recovery_baselines"] = recovery_baselines(
+                records, codes, np.asarray(load_npy(inputs["deltas"])), concepts, truth, table
+            )
+        summary["planted_recovery"] = records
+        summary["planted_false_positives"] = false_positives(records)
     write_parquet(outputs["features"], table)
     write_tsv(outputs["features_tsv"], flat_for_tsv(table))
     effects_plot(table, outputs["effects_plot"])
