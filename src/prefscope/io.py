@@ -2,6 +2,9 @@
 
 Every artifact is written to a temporary sibling and renamed into place, so a killed or
 failed job never leaves a half-written file that a later run could mistake for a result.
+``tempfile`` creates those siblings private (0600 files, 0700 directories); :func:`share_mode`
+gives them the mode a plain ``open``/``mkdir`` would have had under the user's umask, so results
+on a shared cluster filesystem are as readable as the user's umask allows.
 """
 
 from __future__ import annotations
@@ -10,11 +13,28 @@ import contextlib
 import json
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+_UMASK_LOCK = threading.Lock()
+
+
+def current_umask() -> int:
+    """The process umask (read by setting and restoring it; guarded against other threads)."""
+    with _UMASK_LOCK:
+        mask = os.umask(0o077)
+        os.umask(mask)
+    return mask
+
+
+def share_mode(path: str | os.PathLike[str]) -> None:
+    """Give a file 0o666, a directory 0o777, minus the umask, as ``open``/``mkdir`` would."""
+    base = 0o777 if Path(path).is_dir() else 0o666
+    os.chmod(path, base & ~current_umask())
 
 
 @contextlib.contextmanager
@@ -27,6 +47,8 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        if tmp_path.exists():
+            share_mode(tmp_path)
         os.replace(tmp_path, target)
     finally:
         if tmp_path.exists():

@@ -15,6 +15,6 @@ rule analyze:
     threads: 1
     params:
         **config["analyze"],
-        code=module_hash("prefscope.analyze"),
+        code=script_code("analyze.py"),
     script:
         "../scripts/analyze.py"

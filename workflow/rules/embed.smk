@@ -9,7 +9,7 @@ rule embed:
     benchmark:
         "results/benchmarks/{ds}/embed.tsv"
     conda:
-        "../../envs/cpu.yaml"
+        conda_env(embed_gpus(None))
     threads: 2
     resources:
         gpu=embed_gpus,
@@ -23,6 +23,6 @@ rule embed:
         batch_size=config["embed"]["batch_size"],
         device=config["embed"]["device"],
         cache=embed_cache(),
-        code=module_hash("prefscope.embed"),
+        code=script_code("embed.py"),
     script:
         "../scripts/embed.py"

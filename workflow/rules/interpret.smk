@@ -9,7 +9,7 @@ rule explain:
     benchmark:
         "results/benchmarks/{ds}/explain.tsv"
     conda:
-        "../../envs/cpu.yaml"
+        conda_env(llm_gpus(*interpret_backends()), interpret_backends())
     threads: 1
     resources:
         gpu=llm_gpus(*interpret_backends()),
@@ -26,8 +26,8 @@ rule explain:
             ]
         ),
         llm=llm_params(*interpret_backends()),
-        cache_path=llm_cache(),
-        code=module_hash("prefscope.interpret", "prefscope.llm"),
+        cache_path=llm_cache_param(*interpret_backends()),
+        code=script_code("explain.py"),
     script:
         "../scripts/explain.py"
 
@@ -45,7 +45,7 @@ rule fidelity:
     benchmark:
         "results/benchmarks/{ds}/fidelity.tsv"
     conda:
-        "../../envs/cpu.yaml"
+        conda_env(llm_gpus(*interpret_backends()), interpret_backends())
     threads: 1
     resources:
         gpu=llm_gpus(*interpret_backends()),
@@ -62,7 +62,7 @@ rule fidelity:
             ]
         ),
         llm=llm_params(*interpret_backends()),
-        cache_path=llm_cache(),
-        code=module_hash("prefscope.interpret", "prefscope.llm"),
+        cache_path=llm_cache_param(*interpret_backends()),
+        code=script_code("fidelity.py"),
     script:
         "../scripts/fidelity.py"

@@ -37,6 +37,6 @@ rule report:
         dataset=lambda wc: wc.ds,
         fdr_q=config["analyze"]["fdr_q"],
         html_features=20,
-        code=module_hash("prefscope.report"),
+        code=script_code("report.py"),
     script:
         "../scripts/report.py"

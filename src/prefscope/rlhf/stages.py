@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from prefscope.errors import InputError
-from prefscope.io import write_json, write_parquet
+from prefscope.io import share_mode, write_json, write_parquet
 
 log = logging.getLogger("prefscope.rlhf.stages")
 
@@ -44,6 +44,7 @@ def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    share_mode(tmp)  # mkdtemp makes it 0700: collaborators could not enter it
     try:
         yield tmp
         if target.exists():
