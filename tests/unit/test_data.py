@@ -139,7 +139,7 @@ def test_ingest_stage_csv_roundtrip(tmp_path):
     _valid(prompt=["same", "same"]).write_csv(path)
     outputs = {"pairs": tmp_path / "pairs.parquet", "stats": tmp_path / "stats.json"}
     params = {"source": str(path), "split_columns": ["prompt"], "train_fraction": 0.5,
-              "seed": 0, "max_rows": None}
+              "seed": 0, "max_rows": None, "min_rows_per_class": 0}
     ingest({"table": str(path)}, outputs, params, 1)
     pairs = pl.read_parquet(outputs["pairs"])
     assert pairs["pair_id"].to_list() == [0, 1]

@@ -32,6 +32,7 @@ rule ingest:
         train_fraction=lambda wc: ds_cfg(wc)["train_fraction"],
         seed=lambda wc: ds_cfg(wc)["seed"],
         max_rows=lambda wc: ds_cfg(wc)["max_rows"],
+        min_rows_per_class=lambda wc: ds_cfg(wc)["min_rows_per_class"],
         code=script_code("ingest.py"),
     script:
         "../scripts/ingest.py"

@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
+import html
+import re
+
+# Markdown punctuation that could start emphasis, links, code, headings or tables.
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+!|~])")
+
+
+def escape_text(text: str) -> str:
+    """Text (LLM-written feature labels, dataset strings) shown literally in Markdown and HTML.
+
+    HTML is entity-escaped (a label cannot inject a tag or a script into a rendered page),
+    Markdown punctuation is backslash-escaped, and line breaks become spaces so a cell stays
+    one table cell.
+    """
+    flat = " ".join(str(text).split())
+    return _MARKDOWN.sub(r"\\\1", html.escape(flat, quote=False))
+
 
 def _cell(x: object) -> str:
     if x is None or (isinstance(x, float) and x != x):
         return "–"
     if isinstance(x, float):
         return f"{x:.3g}"
-    return str(x).replace("|", "\\|").replace("\n", " ")
+    if isinstance(x, bool | int):
+        return str(x)
+    return escape_text(str(x))
 
 
 def _table(header: list[str], rows: list[list[object]]) -> str:
@@ -28,11 +47,12 @@ def _sae_quality(sae: dict) -> str:
 def summary_markdown(summary: dict) -> str:
     data, sae = summary["data"], summary["sae"]
     out = [
-        f"# prefscope: {summary['dataset']}",
+        f"# prefscope: {escape_text(summary['dataset'])}",
         "",
         f"{data['n_rows']} pairs ({data['n_label_A']} prefer A, {data['n_label_B']} prefer B, "
         f"{data['n_label_other']} ties/other); train {data['n_train']}, val {data['n_val']}; "
-        f"{data['n_duplicate_rows']} repeated pairs.",
+        f"{data['n_duplicate_rows']} repeated pairs; "
+        f"{data.get('n_identical_rows', 0)} with identical responses (excluded).",
         "",
         f"SAE: {sae['config']['architecture']}, {sae['config']['n_latents']} latents, "
         f"k={sae['config']['k']}; {_sae_quality(sae)}.",
