@@ -71,8 +71,9 @@ def _locate_jsonl_error(path: Path, source: str) -> None:
             text = line.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise InputError(
-                f"cannot read as jsonl: line {number}: not valid UTF-8 (byte 0x{line[exc.start]:02x} at column "
-                f"{exc.start + 1}); re-encode the file as UTF-8",
+                f"cannot read as jsonl: line {number}: not valid UTF-8 "
+                f"(byte 0x{line[exc.start]:02x} at column {exc.start + 1}); "
+                "re-encode the file as UTF-8",
                 file=source,
             ) from None
         if not text.strip():
@@ -82,7 +83,8 @@ def _locate_jsonl_error(path: Path, source: str) -> None:
         except json.JSONDecodeError as exc:
             hint = " (the last line looks truncated)" if number == last else ""
             raise InputError(
-                f"cannot read as jsonl: line {number}: not a JSON object: {exc.msg} (column {exc.colno}){hint}",
+                f"cannot read as jsonl: line {number}: not a JSON object: {exc.msg} "
+                f"(column {exc.colno}){hint}",
                 file=source,
             ) from None
 

@@ -86,7 +86,9 @@ def ingest(inputs: dict, outputs: dict, params: dict[str, Any], threads: int) ->
         "n_label_B": int((labels == 0).sum()),
         "n_label_other": int(labels.is_null().sum()),
         "n_identical_rows": n_identical,
-        "n_duplicate_rows": int((~pairs.get_column("dedup") & ~pairs.get_column("identical")).sum()),
+        "n_duplicate_rows": int(
+            (~pairs.get_column("dedup") & ~pairs.get_column("identical")).sum()
+        ),
         "n_components": int(connected_components(split_frame, split_frame.columns).max() + 1),
         "split_columns": split_cols,
         "n_train": int(is_train.sum()),

@@ -9,6 +9,10 @@ import re
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+!|~])")
 
 
+class _Escaped(str):
+    """Text already escaped by :func:`escape_text` (tables do not escape it twice)."""
+
+
 def escape_text(text: str) -> str:
     """Text (LLM-written feature labels, dataset strings) shown literally in Markdown and HTML.
 
@@ -17,7 +21,7 @@ def escape_text(text: str) -> str:
     one table cell.
     """
     flat = " ".join(str(text).split())
-    return _MARKDOWN.sub(r"\\\1", html.escape(flat, quote=False))
+    return _Escaped(_MARKDOWN.sub(r"\\\1", html.escape(flat, quote=False)))
 
 
 def _cell(x: object) -> str:
@@ -25,9 +29,10 @@ def _cell(x: object) -> str:
         return "–"
     if isinstance(x, float):
         return f"{x:.3g}"
-    if isinstance(x, bool | int):
-        return str(x)
-    return escape_text(str(x))
+    if isinstance(x, _Escaped):
+        return x
+    # text made here (numbers, intervals): no HTML, and one cell on one line
+    return html.escape(str(x), quote=False).replace("|", "\\|").replace("\n", " ")
 
 
 def _table(header: list[str], rows: list[list[object]]) -> str:
@@ -70,8 +75,8 @@ def summary_markdown(summary: dict) -> str:
         "",
         _table(
             ["feature", "label", "coef", "95% CI", "q", "Δ win rate", "fidelity r", "kept"],
-            [[f["feature"], f["label"], f["coef"], f"[{_cell(f['ci_low'])}, "
-              f"{_cell(f['ci_high'])}]", f["q"], f["delta_win_rate"], f["fidelity_r"],
+            [[f["feature"], escape_text(f["label"]) if f["label"] else None, f["coef"],
+              f"[{_cell(f['ci_low'])}, {_cell(f['ci_high'])}]", f["q"], f["delta_win_rate"], f["fidelity_r"],
               f["kept"]] for f in summary["top_features"]],
         ),
     ]
