@@ -28,8 +28,15 @@ def _run(tmp_path, rows, **params):
     path = tmp_path / "pairs.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     outputs = {"pairs": tmp_path / "out/pairs.parquet", "stats": tmp_path / "out/ingest.json"}
-    full = {"source": str(path), "split_columns": ["prompt"], "train_fraction": 0.5,
-            "seed": 0, "max_rows": None, "min_rows_per_class": 5, **params}
+    full = {
+        "source": str(path),
+        "split_columns": ["prompt"],
+        "train_fraction": 0.5,
+        "seed": 0,
+        "max_rows": None,
+        "min_rows_per_class": 5,
+        **params,
+    }
     ingest({"table": str(path)}, outputs, full, 1)
     return outputs
 

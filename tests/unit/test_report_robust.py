@@ -9,14 +9,32 @@ from prefscope.report.plots import auc_plot
 def _summary(label: str, auc: dict) -> dict:
     return {
         "dataset": "ds",
-        "data": {"n_rows": 40, "n_label_A": 20, "n_label_B": 20, "n_label_other": 0,
-                 "n_train": 32, "n_val": 8, "n_duplicate_rows": 0, "n_identical_rows": 3},
+        "data": {
+            "n_rows": 40,
+            "n_label_A": 20,
+            "n_label_B": 20,
+            "n_label_other": 0,
+            "n_train": 32,
+            "n_val": 8,
+            "n_duplicate_rows": 0,
+            "n_identical_rows": 3,
+        },
         "sae": {"config": {"architecture": "topk", "n_latents": 8, "k": 2}, "val": None},
         "auc": auc,
         "settings": {"fdr_q": 0.05},
-        "top_features": [{"feature": 3, "label": label, "coef": 0.5, "ci_low": 0.1,
-                          "ci_high": 0.9, "q": 0.01, "delta_win_rate": 0.2,
-                          "fidelity_r": 0.7, "kept": True}],
+        "top_features": [
+            {
+                "feature": 3,
+                "label": label,
+                "coef": 0.5,
+                "ci_low": 0.1,
+                "ci_high": 0.9,
+                "q": 0.01,
+                "delta_win_rate": 0.2,
+                "fidelity_r": 0.7,
+                "kept": True,
+            }
+        ],
     }
 
 

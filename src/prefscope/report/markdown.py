@@ -76,8 +76,8 @@ def summary_markdown(summary: dict) -> str:
         _table(
             ["feature", "label", "coef", "95% CI", "q", "Δ win rate", "fidelity r", "kept"],
             [[f["feature"], escape_text(f["label"]) if f["label"] else None, f["coef"],
-              f"[{_cell(f['ci_low'])}, {_cell(f['ci_high'])}]", f["q"], f["delta_win_rate"], f["fidelity_r"],
-              f["kept"]] for f in summary["top_features"]],
+              f"[{_cell(f['ci_low'])}, {_cell(f['ci_high'])}]", f["q"], f["delta_win_rate"],
+              f["fidelity_r"], f["kept"]] for f in summary["top_features"]],
         ),
     ]
     if "planted_recovery" in summary:
