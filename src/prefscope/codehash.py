@@ -39,7 +39,6 @@ PLUMBING = frozenset(
     }
 )
 _ROOT = "prefscope"
-_MODULE_NAME = re.compile(r"^prefscope(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 
 
 def source_files(module: str) -> list[tuple[str, Path]]:
@@ -106,8 +105,8 @@ def _module_file(module: str) -> Path:
     return Path(spec.origin)
 
 
-def _ours(module: str) -> bool:
-    return module.split(".")[0] == _ROOT and module not in PLUMBING
+def _ours(module: str, root: str) -> bool:
+    return module.split(".")[0] == root and module not in PLUMBING
 
 
 @dataclasses.dataclass
@@ -154,7 +153,9 @@ def _index(module: str) -> _Index:
     return _Index(top, aliases, package)
 
 
-def import_closure(*roots: str, files: tuple[str | os.PathLike[str], ...] = ()) -> list[str]:
+def import_closure(
+    *roots: str, files: tuple[str | os.PathLike[str], ...] = (), package: str = _ROOT
+) -> list[str]:
     """Every ``prefscope`` module whose code a script (``files``) or module (``roots``) runs.
 
     Followed by name, statically: from the names a script imports (e.g. a stage function),
@@ -162,8 +163,9 @@ def import_closure(*roots: str, files: tuple[str | os.PathLike[str], ...] = ()) 
     lazy imports inside functions included, and into every module named by a string literal
     (``importlib.import_module`` tables, taken whole). A module whose names are never used does
     not count, so one module of several stage functions ties each rule to its own stage's code.
-    :data:`PLUMBING` is neither returned nor followed.
+    :data:`PLUMBING` is neither returned nor followed; only modules of ``package`` count.
     """
+    module_name = re.compile(rf"^{re.escape(package)}(\.[A-Za-z_][A-Za-z0-9_]*)+$")
     modules: set[str] = set()
     seen: set[tuple[str, str | None]] = set()
     todo: list[tuple[str, str | None]] = [(root, None) for root in roots]
@@ -186,7 +188,7 @@ def import_closure(*roots: str, files: tuple[str | os.PathLike[str], ...] = ()) 
                 source = _absolute(node, index.package if index else "")
                 todo.extend((source, alias.name) for alias in node.names)
             elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-                if _MODULE_NAME.match(node.value) and _is_module(node.value):
+                if module_name.match(node.value) and _is_module(node.value):
                     todo.append((node.value, None))
             elif isinstance(node, ast.Name) and index is not None and where is not None:
                 if node.id in index.top:
@@ -200,7 +202,7 @@ def import_closure(*roots: str, files: tuple[str | os.PathLike[str], ...] = ()) 
         module, name = todo.pop()
         if name is not None and _is_module(f"{module}.{name}"):  # from package import module
             module, name = f"{module}.{name}", None
-        if not _ours(module) or (module, name) in seen or not _is_module(module):
+        if not _ours(module, package) or (module, name) in seen or not _is_module(module):
             continue
         seen.add((module, name))
         modules.add(module)
@@ -243,10 +245,13 @@ def own_files(module: str) -> list[tuple[str, Path]]:
 
 
 def closure_hash(
-    *roots: str, files: tuple[str | os.PathLike[str], ...] = (), length: int = 16
+    *roots: str,
+    files: tuple[str | os.PathLike[str], ...] = (),
+    package: str = _ROOT,
+    length: int = 16,
 ) -> str:
     """Short sha256 over the own files of every module in :func:`import_closure`."""
-    modules = import_closure(*roots, files=files)
+    modules = import_closure(*roots, files=files, package=package)
     if not modules:
         raise ValueError(f"code hash: no prefscope module reachable from {roots or files}")
     digest = hashlib.sha256()
