@@ -200,9 +200,11 @@ def import_closure(
         uses(ast.parse(Path(path).read_text(), filename=str(path)), None, None)
     while todo:
         module, name = todo.pop()
+        if module.split(".")[0] != package:  # first: find_spec would import other packages
+            continue
         if name is not None and _is_module(f"{module}.{name}"):  # from package import module
             module, name = f"{module}.{name}", None
-        if not _ours(module, package) or (module, name) in seen or not _is_module(module):
+        if (module, name) in seen or not _ours(module, package) or not _is_module(module):
             continue
         seen.add((module, name))
         modules.add(module)
