@@ -83,8 +83,7 @@ def run_stage(smk: Any, stage: Callable[..., None]) -> None:
         log.info("rule %s, %d thread(s)", getattr(smk, "rule", "?"), smk.threads)
         # Where the job ran: lets a cluster user (and the SLURM tests) check the routing.
         log.info(
-            "placement: host=%s pid=%d slurm_job_id=%s slurm_partition=%s "
-            "cuda_visible_devices=%s",
+            "placement: host=%s pid=%d slurm_job_id=%s slurm_partition=%s cuda_visible_devices=%s",
             socket.gethostname(),
             os.getpid(),
             *(os.environ.get(k, "-") for k in ("SLURM_JOB_ID", "SLURM_JOB_PARTITION")),
