@@ -41,8 +41,8 @@ def script_code(name):
     Derived from the script's ``prefscope`` imports (``prefscope.codehash.script_hash``:
     followed by name through the library, plumbing such as ``prefscope.io`` left out), so a
     library edit re-runs exactly the rules whose code it touches and no list can miss a
-    module. Every rule with a ``script:`` passes ``code=script_code("<its script>.py")``
-    (tests/workflow/test_codehash_rules.py checks it).
+    module. Each scripted rule passes ``code=script_code("<its script>.py")``
+    (tests/workflow/test_rule_contracts.py checks that all do).
     """
     return script_hash(SCRIPTS / name)
 
@@ -123,7 +123,7 @@ def conda_env(gpus=0, backends=()):
 
     ``envs/vllm.yaml`` when one of the LLM ``backends`` it calls is an offline vLLM engine,
     ``envs/gpu.yaml`` when it takes a GPU (``gpus``: its ``gpu`` resource), else
-    ``envs/cpu.yaml``. tests/workflow/test_envs.py checks every rule against this.
+    ``envs/cpu.yaml``. tests/workflow/test_rule_contracts.py checks each one.
     """
     table = config["llm"].get("backends", {})
     if any(table.get(b, {}).get("type") == "vllm" for b in backends if b):
