@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -37,6 +38,18 @@ def share_mode(path: str | os.PathLike[str]) -> None:
     os.chmod(path, base & ~current_umask())
 
 
+def share_tree(root: str | os.PathLike[str]) -> None:
+    """:func:`share_mode` on a directory and everything in it.
+
+    For directories filled by other libraries: ``safetensors`` (and so ``save_pretrained``)
+    writes its files 0600 like ``tempfile``.
+    """
+    share_mode(root)
+    for path in Path(root).rglob("*"):
+        if not path.is_symlink():
+            share_mode(path)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it onto ``path`` only on success."""
@@ -53,6 +66,27 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary directory next to ``path``; it replaces ``path`` only on success.
+
+    Its tree gets the umask's modes first (``mkdtemp`` makes it 0700, ``safetensors`` writes
+    0600), so a model directory is as readable as a file written by ``open``.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        yield tmp
+        share_tree(tmp)
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
 
 
 def _json_default(obj: Any) -> Any:

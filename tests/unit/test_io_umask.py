@@ -9,8 +9,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from prefscope.io import save_npy, write_json, write_parquet, write_text
-from prefscope.rlhf.stages import atomic_dir
+from prefscope.io import atomic_dir, save_npy, write_json, write_parquet, write_text
 
 
 @pytest.fixture
@@ -38,6 +37,7 @@ def test_atomic_writers_follow_the_umask(tmp_path, umask, mask, file_mode, dir_m
     write_parquet(tmp_path / "d.parquet", pl.DataFrame({"x": [1]}))
     with atomic_dir(tmp_path / "model") as tmp:
         (tmp / "weights.bin").write_bytes(b"w")
+        os.chmod(tmp / "weights.bin", 0o600)  # as safetensors leaves its files
     for name in ("a.json", "b.md", "c.npy", "d.parquet", "model/weights.bin"):
         assert _mode(tmp_path / name) == file_mode, name
     assert _mode(tmp_path / "model") == dir_mode
