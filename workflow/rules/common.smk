@@ -5,7 +5,7 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-from prefscope.codehash import script_hash
+from prefscope.codehash import module_hash, script_hash  # module_hash: older rules
 
 validate(config, schema="../schemas/config.schema.yaml")
 
@@ -18,7 +18,7 @@ def canonical(value):
     generated config) would re-run everything. The config is made canonical once, here, so
     every param taken from it is too. A param that builds a dict from anything else (a new
     rule, another file) wraps it: ``params: x=canonical({...})`` or, for a function of the
-    wildcards, ``x=lambda wc: canonical(f(wc))``; tests/workflow/test_rerun.py checks the
+    wildcards, ``x=lambda wc: canonical(f(wc))``; tests/workflow/test_rerun_exact.py checks the
     finished demo plans nothing under a reordered config.
     """
     if isinstance(value, dict):
