@@ -2,6 +2,9 @@
 
 Every artifact is written to a temporary sibling and renamed into place, so a killed or
 failed job never leaves a half-written file that a later run could mistake for a result.
+``tempfile`` creates those siblings private (0600 files, 0700 directories); :func:`share_mode`
+gives them the mode a plain ``open``/``mkdir`` would have had under the user's umask, so results
+on a shared cluster filesystem are as readable as the user's umask allows.
 """
 
 from __future__ import annotations
@@ -9,12 +12,42 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+_UMASK_LOCK = threading.Lock()
+
+
+def current_umask() -> int:
+    """The process umask (read by setting and restoring it; guarded against other threads)."""
+    with _UMASK_LOCK:
+        mask = os.umask(0o077)
+        os.umask(mask)
+    return mask
+
+
+def share_mode(path: str | os.PathLike[str]) -> None:
+    """Give a file 0o666, a directory 0o777, minus the umask, as ``open``/``mkdir`` would."""
+    base = 0o777 if Path(path).is_dir() else 0o666
+    os.chmod(path, base & ~current_umask())
+
+
+def share_tree(root: str | os.PathLike[str]) -> None:
+    """:func:`share_mode` on a directory and everything in it.
+
+    For directories filled by other libraries: ``safetensors`` (and so ``save_pretrained``)
+    writes its files 0600 like ``tempfile``.
+    """
+    share_mode(root)
+    for path in Path(root).rglob("*"):
+        if not path.is_symlink():
+            share_mode(path)
 
 
 @contextlib.contextmanager
@@ -27,10 +60,33 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        if tmp_path.exists():
+            share_mode(tmp_path)
         os.replace(tmp_path, target)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary directory next to ``path``; it replaces ``path`` only on success.
+
+    Its tree gets the umask's modes first (``mkdtemp`` makes it 0700, ``safetensors`` writes
+    0600), so a model directory is as readable as a file written by ``open``.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        yield tmp
+        share_tree(tmp)
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
 
 
 def _json_default(obj: Any) -> Any:

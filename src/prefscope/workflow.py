@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -38,6 +39,34 @@ def _named(items: Any) -> dict[str, Any]:
     return named
 
 
+def exit_when_orphaned(interval: float = 0.5) -> threading.Thread:
+    """End this process at once if the process that started it (Snakemake) dies.
+
+    Snakemake runs a ``script:`` as a child process; after ``kill -9`` of Snakemake the child
+    is re-parented and would otherwise run on and rename its outputs into place while a re-run
+    (after ``snakemake --unlock``) rebuilds them. A daemon thread polls the parent PID and
+    exits with status 137 (as if killed) when it changes; nothing more is written, and files
+    already in place are complete (atomic writes) and marked incomplete by Snakemake anyway.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent:
+                logging.getLogger("prefscope").error(
+                    "the Snakemake process (pid %d) is gone; stopping this job", parent
+                )
+                for stream in (sys.stderr, sys.stdout):
+                    with contextlib.suppress(Exception):
+                        stream.flush()
+                os._exit(137)
+            threading.Event().wait(interval)
+
+    thread = threading.Thread(target=watch, name="prefscope-orphan-watch", daemon=True)
+    thread.start()
+    return thread
+
+
 def run_stage(smk: Any, stage: Callable[..., None]) -> None:
     """Run ``stage`` for a Snakemake job, logging everything to ``smk.log[0]``."""
     log_path = smk.log[0] if len(smk.log) else None
@@ -49,12 +78,14 @@ def run_stage(smk: Any, stage: Callable[..., None]) -> None:
             stack.enter_context(contextlib.redirect_stdout(fh))
             setup_logging(None)  # re-bind the stream handler to the redirected stderr
         set_threads(int(smk.threads))
+        exit_when_orphaned()
         log = logging.getLogger("prefscope")
         log.info("rule %s, %d thread(s)", getattr(smk, "rule", "?"), smk.threads)
         # Where the job ran: lets a cluster user (and the SLURM tests) check the routing.
         log.info(
-            "placement: host=%s slurm_job_id=%s slurm_partition=%s cuda_visible_devices=%s",
+            "placement: host=%s pid=%d slurm_job_id=%s slurm_partition=%s cuda_visible_devices=%s",
             socket.gethostname(),
+            os.getpid(),
             *(os.environ.get(k, "-") for k in ("SLURM_JOB_ID", "SLURM_JOB_PARTITION")),
             os.environ.get("CUDA_VISIBLE_DEVICES", "-"),
         )

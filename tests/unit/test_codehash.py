@@ -9,7 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from prefscope.codehash import module_hash, source_files
+from prefscope.codehash import (
+    PLUMBING,
+    _index,
+    _is_module,
+    closure_hash,
+    import_closure,
+    module_hash,
+    script_hash,
+    source_files,
+)
 
 
 @pytest.fixture
@@ -100,3 +109,85 @@ def test_namespace_package_without_init_is_hashed(pkg):
     before = module_hash(f"{name}.ns")
     (root / "ns" / "gamma.py").write_text("G = 2\n")
     assert module_hash(f"{name}.ns") != before
+
+
+# ------------------------------------------------------------------ import closures (issue 13)
+SCRIPTS = Path(__file__).resolve().parents[2] / "workflow" / "scripts"
+
+
+@pytest.fixture
+def closure_pkg(pkg):
+    """``pkg`` with a stage module whose two functions use different helpers."""
+    name, root = pkg
+    (root / "stages.py").write_text(
+        "import logging\n"
+        f"from {name}.alpha import A\n"
+        f"log = logging.getLogger('{name}.unused')\n"
+        "def first(x):\n"
+        f"    from {name}.sub.beta import B\n"
+        "    return helper(x) + B\n"
+        "def helper(x):\n"
+        "    return x + A\n"
+        "def second(x):\n"
+        f"    from {name}.unused import U\n"
+        "    return U\n"
+        f"TABLE = {{'b': '{name}.dyn'}}\n"
+        "def third():\n"
+        "    return TABLE\n"
+    )
+    (root / "unused.py").write_text("U = 0\n")
+    (root / "dyn.py").write_text("D = 0\n")
+    importlib.invalidate_caches()
+    _index.cache_clear()
+    _is_module.cache_clear()
+    yield name, root
+    _index.cache_clear()
+    _is_module.cache_clear()
+
+
+def test_closure_follows_names_lazy_imports_and_module_strings(closure_pkg, tmp_path):
+    name, _ = closure_pkg
+    script = tmp_path / "run_first.py"
+    script.write_text(f"from {name}.stages import first\nfirst(1)\n")
+    assert import_closure(files=(script,), package=name) == [
+        f"{name}.alpha",
+        f"{name}.stages",
+        f"{name}.sub.beta",
+    ]  # helper -> alpha (module-level import), lazy sub.beta; not `second`'s unused, not a logger
+    third = tmp_path / "run_third.py"
+    third.write_text(f"from {name}.stages import third\n")
+    assert f"{name}.dyn" in import_closure(files=(third,), package=name)
+
+
+def test_closure_hash_changes_with_the_modules_it_covers_only(closure_pkg, tmp_path):
+    name, root = closure_pkg
+    script = tmp_path / "run_first.py"
+    script.write_text(f"from {name}.stages import first\n")
+    before = closure_hash(files=(script,), package=name)
+    (root / "unused.py").write_text("U = 1\n")
+    assert closure_hash(files=(script,), package=name) == before
+    (root / "sub" / "beta.py").write_text("B = 5\n")
+    assert closure_hash(files=(script,), package=name) != before
+
+
+@pytest.mark.parametrize(
+    ("script", "needed"),
+    [
+        # the modules the hand-written lists missed (issue 13)
+        ("lfp_validate.py", {"prefscope.lfp_probe.lexicon", "prefscope.harvest"}),
+        ("harvest.py", {"prefscope.lfp_probe.triples"}),
+        ("explain.py", {"prefscope.llm.backends.openai", "prefscope.interpret.lexical"}),
+    ],
+)
+def test_rule_scripts_reach_the_modules_they_use(script, needed):
+    closure = set(import_closure(files=(SCRIPTS / script,)))
+    assert needed <= closure
+    assert not closure & PLUMBING
+
+
+def test_one_stage_module_ties_each_rule_to_its_own_stage():
+    corpus = set(import_closure(files=(SCRIPTS / "rlhf_corpus.py",)))
+    train = set(import_closure(files=(SCRIPTS / "rlhf_train.py",)))
+    assert "prefscope.rlhf.corpus" in corpus and "prefscope.rlhf.dpo" not in corpus
+    assert {"prefscope.rlhf.dpo", "prefscope.rlhf.rl"} <= train
+    assert script_hash(SCRIPTS / "rlhf_corpus.py") != script_hash(SCRIPTS / "rlhf_train.py")

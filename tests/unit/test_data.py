@@ -145,13 +145,8 @@ def test_ingest_stage_csv_roundtrip(tmp_path):
     path = tmp_path / "pairs.csv"
     _valid(prompt=["same", "same"]).write_csv(path)
     outputs = {"pairs": tmp_path / "pairs.parquet", "stats": tmp_path / "stats.json"}
-    params = {
-        "source": str(path),
-        "split_columns": ["prompt"],
-        "train_fraction": 0.5,
-        "seed": 0,
-        "max_rows": None,
-    }
+    params = {"source": str(path), "split_columns": ["prompt"], "train_fraction": 0.5,
+              "seed": 0, "max_rows": None, "min_rows_per_class": 0}
     ingest({"table": str(path)}, outputs, params, 1)
     pairs = pl.read_parquet(outputs["pairs"])
     assert pairs["pair_id"].to_list() == [0, 1]
@@ -245,7 +240,7 @@ def test_ingest_components_link_repeated_pairs_even_across_prompts(tmp_path):
     frame.write_csv(path)
     outputs = {"pairs": tmp_path / "pairs.parquet", "stats": tmp_path / "stats.json"}
     params = {"source": str(path), "split_columns": ["prompt"], "train_fraction": 0.5,
-              "seed": 0, "max_rows": None}  # fmt: skip
+              "seed": 0, "max_rows": None, "min_rows_per_class": 0}  # fmt: skip
     ingest({"table": str(path)}, outputs, params, 1)
     comp = pl.read_parquet(outputs["pairs"])["component"].to_list()
     # rows 0 and 1 are one {a, b} pair (swapped), rows 0 and 3 share a prompt

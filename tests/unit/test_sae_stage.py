@@ -55,3 +55,19 @@ def test_stage_writes_model_codes_and_metrics(tmp_path):
     assert metrics["config"]["matryoshka"] == [4, 16] and metrics["config"]["lr"] == 5e-4
     assert set(metrics["val"]) == {"fvu", "mse", "l0", "dead_fraction", "n"}
     assert metrics["history"]["epochs_run"] == 3
+
+
+def test_stage_warns_when_fewer_training_rows_than_latents(tmp_path, caplog):
+    n = 24  # 18 train rows minus 2 duplicates = 16 distinct rows, for 32 latents
+    deltas = np.random.default_rng(1).normal(size=(n, 8)).astype(np.float32)
+    _pairs(n).write_parquet(tmp_path / "pairs.parquet")
+    save_npy(tmp_path / "deltas.npy", deltas)
+    outputs = {k: str(tmp_path / "sae" / f) for k, f in [
+        ("model", "model.safetensors"), ("config", "config.json"), ("codes", "codes.npy"),
+        ("metrics", "metrics.json")]}
+    params = {"sae": {"architecture": "topk", "n_latents": 32, "k": 2, "max_epochs": 1,
+                      "min_epochs": 1, "batch_size": 8, "seed": 0}}
+    with caplog.at_level("WARNING", logger="prefscope"):
+        train({"pairs": str(tmp_path / "pairs.parquet"), "deltas": str(tmp_path / "deltas.npy")},
+              outputs, params, threads=1)
+    assert any("only 16 training rows for 32 latents" in r.message for r in caplog.records)

@@ -37,7 +37,11 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
             copy_workflow(wd)
     else:
         wd = copy_workflow(tmp_path_factory.mktemp("demo"))
-    result = run_snakemake(wd, "--cores", "2")
+    old_umask = os.umask(0o022)  # a common shared-cluster umask: results must be 0644 / 0755
+    try:
+        result = run_snakemake(wd, "--cores", "2")
+    finally:
+        os.umask(old_umask)
     if result.returncode != 0:
         logs = (
             "\n".join(

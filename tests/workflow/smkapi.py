@@ -110,6 +110,44 @@ def plan(wd: Path, config: dict | None = None, targets: tuple[str, ...] = ()) ->
     return sorted(set(updated))
 
 
+@dataclass
+class ParsedRule:
+    """What a rule declares once the workflow is parsed (no DAG, nothing evaluated per job)."""
+
+    name: str
+    conda: str | None  # the env file as the rule names it
+    gpu: object  # the gpu resource: an int, a callable of the wildcards, or None
+    script: str | None
+    params: dict[str, object]  # plain (non-callable) params only
+
+
+def parsed_rules(wd: Path, config: dict | None = None) -> dict[str, ParsedRule]:
+    """Every rule of the workflow in ``wd`` as parsed with ``config`` overrides (Python types)."""
+    from snakemake.api import ConfigSettings, OutputSettings, ResourceSettings, SnakemakeApi
+    from snakemake.settings.types import Quietness
+
+    rules: dict[str, ParsedRule] = {}
+    with SnakemakeApi(OutputSettings(quiet={Quietness.ALL})) as api:
+        workflow = api.workflow(
+            resource_settings=ResourceSettings(cores=1),
+            config_settings=ConfigSettings(config=config or {}),
+            snakefile=wd / "Snakefile",
+            workdir=wd,
+        )._workflow
+        for rule in workflow.rules:
+            gpu = rule.resources.get("gpu")
+            gpu = gpu._evaluator or gpu.value if gpu is not None else None
+            params = dict(rule.params.items()) if rule.params else {}
+            rules[rule.name] = ParsedRule(
+                name=rule.name,
+                conda=None if rule.conda_env is None else str(rule.conda_env),
+                gpu=gpu,
+                script=rule.script,
+                params={k: v for k, v in params.items() if not callable(v)},
+            )
+    return rules
+
+
 def plan_in_subprocess(
     wd: Path,
     config: dict | None = None,

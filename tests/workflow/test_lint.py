@@ -33,22 +33,6 @@ def test_snakefmt_check_is_clean():
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
-def test_every_rule_uses_one_of_the_three_conda_envs():
-    used = set()
-    for path in RULE_FILES:
-        text = path.read_text()
-        for rule in re.split(r"^(?=(?:rule|checkpoint) \w+:)", text, flags=re.M)[1:]:
-            name = rule.split(":", 1)[0].split()[1]
-            if name == "all":
-                continue
-            env = re.search(r'^\s+conda:\s*\n\s+"([^"]+)"', rule, flags=re.M)
-            assert env, f"{path.name}: rule {name} has no conda: directive"
-            assert Path(env.group(1)).name in ENV_NAMES, (name, env.group(1))
-            assert (path.parent / env.group(1)).resolve().parent == REPO / "envs", name
-            used.add(Path(env.group(1)).name)
-    assert {"cpu.yaml", "gpu.yaml"} <= used
-
-
 @pytest.mark.parametrize("name", sorted(ENV_NAMES))
 def test_env_file_is_conda_forge_and_installs_this_project(name: str):
     env = yaml.safe_load((REPO / "envs" / name).read_text())

@@ -8,7 +8,8 @@ rule, no other branch, no other run). Planned outputs are mapped to rules with t
 
 Mechanisms under test: settings reach rules as plain params (params trigger); a dataset path is
 both a param and the input file of ``ingest`` (params + input triggers); library code reaches
-rules as ``code=module_hash(...)`` params (``prefscope.codehash``).
+rules as ``code=script_code(...)`` params, the hash of each script's import closure
+(``prefscope.codehash``).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ rule analyze:
     threads: 1
     params:
         **analyze_params(),
-        code=module_hash("prefscope.analyze"),
+        code=script_code("analyze.py"),
     script:
         "../scripts/analyze.py"
 
@@ -37,6 +37,6 @@ rule reward_model:
         runtime=attempt_scaled(240),
     params:
         reward_model=reward_model_cfg(),
-        code=module_hash("prefscope.analyze.reward_model"),
+        code=script_code("reward_model.py"),
     script:
         "../scripts/reward_model.py"

@@ -5,11 +5,49 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-from prefscope.codehash import module_hash
+from prefscope.codehash import script_hash
 from prefscope.data.download import url_file_name
 from prefscope.embed.model import embed_kind
 
 validate(config, schema="../schemas/config.schema.yaml")
+
+
+def canonical(value):
+    """``value`` with every dict's keys sorted, recursively (lists keep their order).
+
+    Snakemake compares a rule's params by their repr, dict key order included, so the same
+    settings written in another order (a YAML round-trip, a ``--configfile`` overlay, a
+    generated config) would re-run everything. The config is made canonical once, here, so
+    every param taken from it is too. A param that builds a dict from anything else (a new
+    rule, another file) wraps it: ``params: x=canonical({...})`` or, for a function of the
+    wildcards, ``x=lambda wc: canonical(f(wc))``; tests/workflow/test_rerun_exact.py checks the
+    finished demo plans nothing under a reordered config.
+    """
+    if isinstance(value, dict):
+        return {key: canonical(value[key]) for key in sorted(value, key=str)}
+    if isinstance(value, list):
+        return [canonical(item) for item in value]
+    return value
+
+
+_canonical_config = canonical(config)
+config.clear()
+config.update(_canonical_config)
+
+SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
+
+
+def script_code(name):
+    """A rule's ``code`` param: the hash of every library module its script ``name`` runs.
+
+    Derived from the script's ``prefscope`` imports (``prefscope.codehash.script_hash``:
+    followed by name through the library, plumbing such as ``prefscope.io`` left out), so a
+    library edit re-runs exactly the rules whose code it touches and no list can miss a
+    module. Each scripted rule passes ``code=script_code("<its script>.py")``
+    (tests/workflow/test_rule_contracts.py checks that all do).
+    """
+    return script_hash(SCRIPTS / name)
+
 
 DATASETS = sorted(config["datasets"])
 RUNS = sorted(config["lfp"]["runs"])
@@ -111,11 +149,29 @@ def llm_params(*backends):
     return config["llm"] if any(b and b != "lexical" for b in backends) else None
 
 
+def llm_cache_param(*backends):
+    """The LLM cache path only for rules that call an LLM (not for lexical backends)."""
+    return llm_cache() if llm_params(*backends) is not None else None
+
+
 def llm_gpus(*backends):
     """One GPU when an offline engine (vllm, transformers) serves one of ``backends``."""
     table = config["llm"].get("backends", {})
     local = {"vllm", "transformers"}
     return int(any(table.get(b, {}).get("type") in local for b in backends if b))
+
+
+def conda_env(gpus=0, backends=()):
+    """A rule's conda env (``conda:``, path relative to ``workflow/rules/``).
+
+    ``envs/vllm.yaml`` when one of the LLM ``backends`` it calls is an offline vLLM engine,
+    ``envs/gpu.yaml`` when it takes a GPU (``gpus``: its ``gpu`` resource), else
+    ``envs/cpu.yaml``. tests/workflow/test_rule_contracts.py checks each one.
+    """
+    table = config["llm"].get("backends", {})
+    if any(table.get(b, {}).get("type") == "vllm" for b in backends if b):
+        return "../../envs/vllm.yaml"
+    return "../../envs/gpu.yaml" if gpus else "../../envs/cpu.yaml"
 
 
 def interpret_backends():
@@ -296,6 +352,15 @@ def lfp_probe_texts(wildcards):
     return f"results/lfp/{wildcards.run}/preferences.parquet"
 
 
+def validation_backend():
+    return config["lfp"]["validation"]["backend"]
+
+
+def rewrite_backend():
+    """The LLM that writes contrastive triples for preference runs (None: none)."""
+    return config["lfp"]["triples"]["rewrite_backend"]
+
+
 def lfp_validation_params():
     validation = dict(config["lfp"]["validation"])
     if validation["backend"] != "lexical":
@@ -306,7 +371,7 @@ def lfp_validation_params():
 
 def lfp_triples_llm(wildcards):
     """LLM settings for rewrite triples (preference runs with triples.rewrite_backend)."""
-    backend = config["lfp"]["triples"]["rewrite_backend"]
+    backend = rewrite_backend()
     if lfp_task(wildcards) == "vader" or not backend:
         return None
     return {

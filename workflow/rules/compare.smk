@@ -17,7 +17,7 @@ rule compare_pool:
     threads: 1
     params:
         datasets=COMPARED,
-        code=module_hash("prefscope.compare.pool", "prefscope.compare.stage"),
+        code=script_code("compare_pool.py"),
     script:
         "../scripts/compare_pool.py"
 
@@ -46,9 +46,7 @@ rule compare_sae:
         sae=compare_sae_settings(),
         balance=config["compare"]["balance"],
         seed=config["compare"]["seed"],
-        code=module_hash(
-            "prefscope.sae", "prefscope.compare.pool", "prefscope.compare.stage"
-        ),
+        code=script_code("compare_train.py"),
     script:
         "../scripts/compare_train.py"
 
@@ -77,6 +75,6 @@ rule compare:
         analyze={k: config["analyze"][k] for k in ("controls", "fdr_q")},
         truth=compare_truth(),
         heatmap_features=config["compare"]["heatmap_features"],
-        code=module_hash("prefscope.compare", "prefscope.analyze"),
+        code=script_code("compare.py"),
     script:
         "../scripts/compare.py"

@@ -11,7 +11,7 @@ rule demo_pairs:
         n_pairs=lambda wc: ds_cfg(wc)["demo"]["n_pairs"],
         seed=lambda wc: ds_cfg(wc)["demo"]["seed"],
         truth=lambda wc: ds_cfg(wc)["demo"].get("truth", {}),
-        code=module_hash("prefscope.data.demo", "prefscope.data.demo_text"),
+        code=script_code("demo_pairs.py"),
     script:
         "../scripts/demo_pairs.py"
 
@@ -46,8 +46,7 @@ rule ingest:
         train_fraction=lambda wc: ds_cfg(wc)["train_fraction"],
         seed=lambda wc: ds_cfg(wc)["seed"],
         max_rows=lambda wc: ds_cfg(wc)["max_rows"],
-        code=module_hash(
-            "prefscope.data.ingest", "prefscope.data.split", "prefscope.data.stage"
-        ),
+        min_rows_per_class=lambda wc: ds_cfg(wc)["min_rows_per_class"],
+        code=script_code("ingest.py"),
     script:
         "../scripts/ingest.py"

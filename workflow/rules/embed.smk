@@ -9,7 +9,7 @@ rule embed:
     benchmark:
         "results/benchmarks/{ds}/embed.tsv"
     conda:
-        "../../envs/cpu.yaml"
+        conda_env(embed_gpus(None))
     threads: 2
     resources:
         gpu=embed_gpus,
@@ -21,6 +21,6 @@ rule embed:
         instruction=config["embed"]["instruction"],
         backend=embed_backend_params(),
         cache=embed_cache(),
-        code=module_hash("prefscope.embed"),
+        code=script_code("embed.py"),
     script:
         "../scripts/embed.py"

@@ -22,6 +22,6 @@ rule lfp_harvest:
     params:
         task=lfp_task,
         harvest=config["lfp"]["harvest"],
-        code=module_hash("prefscope.harvest"),
+        code=script_code("harvest.py"),
     script:
         "../scripts/harvest.py"

@@ -11,7 +11,7 @@ rule explain:
     wildcard_constraints:
         ds=alternatives(INTERPRETED),
     conda:
-        "../../envs/cpu.yaml"
+        conda_env(llm_gpus(*interpret_backends()), interpret_backends())
     threads: 1
     resources:
         gpu=llm_gpus(*interpret_backends()),
@@ -28,8 +28,8 @@ rule explain:
             ]
         ),
         llm=llm_params(*interpret_backends()),
-        cache_path=llm_cache(),
-        code=module_hash("prefscope.interpret", "prefscope.llm"),
+        cache_path=llm_cache_param(*interpret_backends()),
+        code=script_code("explain.py"),
     script:
         "../scripts/explain.py"
 
@@ -49,7 +49,7 @@ rule fidelity:
     wildcard_constraints:
         ds=alternatives(INTERPRETED),
     conda:
-        "../../envs/cpu.yaml"
+        conda_env(llm_gpus(*interpret_backends()), interpret_backends())
     threads: 1
     resources:
         gpu=llm_gpus(*interpret_backends()),
@@ -66,7 +66,7 @@ rule fidelity:
             ]
         ),
         llm=llm_params(*interpret_backends()),
-        cache_path=llm_cache(),
-        code=module_hash("prefscope.interpret", "prefscope.llm"),
+        cache_path=llm_cache_param(*interpret_backends()),
+        code=script_code("fidelity.py"),
     script:
         "../scripts/fidelity.py"

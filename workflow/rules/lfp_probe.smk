@@ -22,9 +22,7 @@ rule lfp_sae:
     params:
         size=lambda wc: wc.size,
         sae=config["lfp"]["sae"],
-        code=module_hash(
-            "prefscope.sae", "prefscope.lfp_probe.saes", "prefscope.harvest"
-        ),
+        code=script_code("lfp_sae.py"),
     script:
         "../scripts/lfp_sae.py"
 
@@ -43,7 +41,7 @@ rule lfp_overlap:
     threads: 1
     params:
         overlap=config["lfp"]["overlap"],
-        code=module_hash("prefscope.sae", "prefscope.lfp_probe.saes"),
+        code=script_code("lfp_overlap.py"),
     script:
         "../scripts/lfp_overlap.py"
 
@@ -56,13 +54,15 @@ rule lfp_triples:
     log:
         "logs/lfp/{run}/triples.log",
     conda:
-        "../../envs/cpu.yaml"
+        conda_env(llm_gpus(rewrite_backend()), [rewrite_backend()])
     threads: 1
+    resources:
+        gpu=llm_gpus(rewrite_backend()),
     params:
         task=lfp_task,
         triples=config["lfp"]["triples"],
         rewrite=lfp_triples_llm,
-        code=module_hash("prefscope.lfp_probe.triples", "prefscope.lfp_probe.lexicon"),
+        code=script_code("lfp_triples.py"),
     script:
         "../scripts/lfp_triples.py"
 
@@ -91,9 +91,7 @@ rule lfp_deltas:
     params:
         task=lfp_task,
         deltas=config["lfp"]["deltas"],
-        code=module_hash(
-            "prefscope.lfp_probe.deltas", "prefscope.harvest", "prefscope.sae"
-        ),
+        code=script_code("lfp_deltas.py"),
     script:
         "../scripts/lfp_deltas.py"
 
@@ -140,13 +138,7 @@ rule lfp_probe:
     params:
         task=lfp_task,
         probe=config["lfp"]["probe"],
-        code=module_hash(
-            "prefscope.lfp_probe.probe_stage",
-            "prefscope.lfp_probe.controls",
-            "prefscope.lfp_probe.probes",
-            "prefscope.lfp_probe.metrics",
-            "prefscope.lfp_probe.plots",
-        ),
+        code=script_code("lfp_probe.py"),
     script:
         "../scripts/lfp_probe.py"
 
@@ -168,19 +160,14 @@ rule lfp_validate:
     benchmark:
         "results/benchmarks/lfp/{run}/validate.tsv"
     conda:
-        "../../envs/cpu.yaml"
+        conda_env(llm_gpus(validation_backend()), [validation_backend()])
     threads: 1
     resources:
-        gpu=llm_gpus(config["lfp"]["validation"]["backend"]),
+        gpu=llm_gpus(validation_backend()),
     params:
         task=lfp_task,
         validation=lfp_validation_params(),
-        code=module_hash(
-            "prefscope.lfp_probe.validation",
-            "prefscope.lfp_probe.controls",
-            "prefscope.lfp_probe.explain",
-            "prefscope.sae",
-        ),
+        code=script_code("lfp_validate.py"),
     script:
         "../scripts/lfp_validate.py"
 
@@ -209,12 +196,7 @@ rule lfp_ablate:
         runtime=attempt_scaled(60),
     params:
         ablation=config["lfp"]["ablation"],
-        code=module_hash(
-            "prefscope.lfp_probe.ablation",
-            "prefscope.lfp_probe.controls",
-            "prefscope.rlhf.sample",
-            "prefscope.sae",
-        ),
+        code=script_code("lfp_ablate.py"),
     script:
         "../scripts/lfp_ablate.py"
 
@@ -239,10 +221,6 @@ rule lfp_summary:
     params:
         run=lambda wc: wc.run,
         task=lfp_task,
-        code=module_hash(
-            "prefscope.lfp_probe.summary",
-            "prefscope.lfp_probe.metrics",
-            "prefscope.lfp_probe.controls",
-        ),
+        code=script_code("lfp_summary.py"),
     script:
         "../scripts/lfp_summary.py"

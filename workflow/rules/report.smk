@@ -39,7 +39,7 @@ rule report:
         headline=config["analyze"]["headline"],
         page_example_features=200,
         page_examples=3,
-        code=module_hash("prefscope.report", "prefscope.interpret.labels"),
+        code=script_code("report.py"),
     script:
         "../scripts/report.py"
 
@@ -59,7 +59,7 @@ rule lfp_report:
     conda:
         "../../envs/cpu.yaml"
     params:
-        code=module_hash("prefscope.report"),
+        code=script_code("lfp_report.py"),
     script:
         "../scripts/lfp_report.py"
 
@@ -81,6 +81,6 @@ rule index:
     params:
         datasets=DATASETS,
         runs=RUNS,
-        code=module_hash("prefscope.report"),
+        code=script_code("index.py"),
     script:
         "../scripts/index.py"

@@ -13,9 +13,7 @@ rule lfp_corpus:
     threads: 1
     params:
         corpus=config["lfp"]["corpus"],
-        code=module_hash(
-            "prefscope.rlhf.corpus", "prefscope.rlhf.reward", "prefscope.rlhf.stages"
-        ),
+        code=script_code("rlhf_corpus.py"),
     script:
         "../scripts/rlhf_corpus.py"
 
@@ -42,12 +40,7 @@ rule lfp_base:
             if config["lfp"]["base_model"] == "tiny-neox"
             else None
         ),
-        code=module_hash(
-            "prefscope.rlhf.tiny_neox",
-            "prefscope.rlhf.tokenizer",
-            "prefscope.rlhf.models",
-            "prefscope.rlhf.stages",
-        ),
+        code=script_code("rlhf_base.py"),
     script:
         "../scripts/rlhf_base.py"
 
@@ -70,7 +63,7 @@ rule lfp_preferences:
         split=lambda wc: {
             k: lfp_run(wc)["dpo"][k] for k in ("eval_fraction", "max_eval_pairs")
         },
-        code=module_hash("prefscope.rlhf.preferences"),
+        code=script_code("rlhf_preferences.py"),
     script:
         "../scripts/rlhf_preferences.py"
 
@@ -101,14 +94,7 @@ rule lfp_rlhf:
         rl=lfp_settings("rl"),
         dpo=lfp_settings("dpo"),
         eval=lfp_settings("eval"),
-        code=module_hash(
-            "prefscope.rlhf.rl",
-            "prefscope.rlhf.dpo",
-            "prefscope.rlhf.reward",
-            "prefscope.rlhf.sample",
-            "prefscope.rlhf.models",
-            "prefscope.rlhf.stages",
-        ),
+        code=script_code("rlhf_train.py"),
     script:
         "../scripts/rlhf_train.py"
 
@@ -135,10 +121,6 @@ rule lfp_divergence:
     params:
         n_layers_keep=config["lfp"]["n_layers_keep"],
         rank_by=config["lfp"]["divergence"]["rank_by"],
-        code=module_hash(
-            "prefscope.rlhf.divergence",
-            "prefscope.rlhf.models",
-            "prefscope.rlhf.stages",
-        ),
+        code=script_code("rlhf_divergence.py"),
     script:
         "../scripts/rlhf_divergence.py"

@@ -12,7 +12,7 @@ rule train_sae:
     benchmark:
         "results/benchmarks/{ds}/train_sae.tsv"
     conda:
-        "../../envs/cpu.yaml"
+        "../../envs/gpu.yaml"
     threads: 2
     resources:
         gpu=1,
@@ -20,6 +20,6 @@ rule train_sae:
         runtime=attempt_scaled(60),
     params:
         sae=config["sae"],
-        code=module_hash("prefscope.sae"),
+        code=script_code("train_sae.py"),
     script:
         "../scripts/train_sae.py"

@@ -7,6 +7,8 @@ producing statistics over a quietly different dataset.
 
 from __future__ import annotations
 
+import csv
+import json
 import math
 import os
 from pathlib import Path
@@ -32,22 +34,74 @@ def read_table(source: str) -> pl.DataFrame:
         if suffix == ".parquet":
             return pl.read_parquet(path)
         if suffix == ".jsonl":
-            return pl.read_ndjson(path, infer_schema_length=None)
+            try:
+                return pl.read_ndjson(path, infer_schema_length=None)
+            except Exception:
+                _locate_jsonl_error(path, source)  # raises with the line, if it finds one
+                raise
         if suffix == ".json":
             try:
                 return pl.read_ndjson(path, infer_schema_length=None)
             except Exception:
                 return pl.read_json(path, infer_schema_length=None)
         if suffix in (".csv", ".tsv"):
-            return pl.read_csv(
-                path, separator="\t" if suffix == ".tsv" else ",", infer_schema_length=0
-            )
+            separator = "\t" if suffix == ".tsv" else ","
+            _check_header(path, source, separator)
+            return pl.read_csv(path, separator=separator, infer_schema_length=0)
+    except InputError:
+        raise
     except Exception as exc:  # polars raises several types; the user needs the file name
         raise InputError(f"cannot read as {suffix[1:]}: {exc}", file=source) from exc
     raise InputError(
         f"unsupported file type {suffix!r} (use .parquet, .jsonl, .json, .csv or .tsv)",
         file=source,
     )
+
+
+def _locate_jsonl_error(path: Path, source: str) -> None:
+    """Raise :class:`InputError` naming the first JSONL line that is not UTF-8 or not JSON.
+
+    Polars reports byte offsets ("line 0", "Syntax at character 0"); users count lines. Lines
+    are 1-based; blank lines are skipped as polars skips them.
+    """
+    lines = path.read_bytes().split(b"\n")
+    last = max((i for i, line in enumerate(lines, start=1) if line.strip()), default=0)
+    for number, line in enumerate(lines, start=1):
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"cannot read as jsonl: line {number}: not valid UTF-8 "
+                f"(byte 0x{line[exc.start]:02x} at column {exc.start + 1}); "
+                "re-encode the file as UTF-8",
+                file=source,
+            ) from None
+        if not text.strip():
+            continue
+        try:
+            json.loads(text)
+        except json.JSONDecodeError as exc:
+            hint = " (the last line looks truncated)" if number == last else ""
+            raise InputError(
+                f"cannot read as jsonl: line {number}: not a JSON object: {exc.msg} "
+                f"(column {exc.colno}){hint}",
+                file=source,
+            ) from None
+
+
+def _check_header(path: Path, source: str, separator: str) -> None:
+    """A CSV header naming a column twice is an error (polars would rename the second)."""
+    with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+        header = next(csv.reader(fh, delimiter=separator), [])
+    seen: dict[str, int] = {}
+    for position, name in enumerate(header, start=1):
+        if name in seen:
+            raise InputError(
+                f"duplicate column name in the header (columns {seen[name]} and {position})",
+                file=source,
+                column=name,
+            )
+        seen[name] = position
 
 
 def _read_hub(source: str) -> pl.DataFrame:
@@ -160,6 +214,48 @@ def _checked_length_delta(raw: pl.DataFrame, source: str) -> pl.Series:
             raise InputError("length_delta is NaN", file=source, row=i, column="length_delta")
         clean.append(x)
     return pl.Series("length_delta", clean, dtype=pl.Float64)
+
+
+def mark_identical(frame: pl.DataFrame) -> pl.DataFrame:
+    """Flag rows whose two responses are the same text (``identical``).
+
+    Such a row compares nothing: its embedding difference is zero and its label is noise.
+    It stays in the table (and is counted) but is not deduplicated (``dedup`` False, so the
+    SAE and the interpretation skip it) and its label is set to null (label statistics skip it).
+    """
+    same = (frame.get_column("response_A") == frame.get_column("response_B")).alias("identical")
+    return frame.with_columns(
+        same,
+        pl.when(same).then(False).otherwise(pl.col("dedup")).alias("dedup"),
+        pl.when(same).then(None).otherwise(pl.col("label")).cast(pl.Int8).alias("label"),
+    )
+
+
+def check_analysable(pairs: pl.DataFrame, source: str, min_per_class: int) -> None:
+    """Refuse a dataset whose train or val split has too few labelled rows of either class.
+
+    Held-out AUCs and per-feature statistics need both outcomes on both sides of the split;
+    stopping here, before embedding and SAE training, names the numbers to fix.
+    """
+    counts = {
+        (split, label): int(
+            ((pairs.get_column("split") == split) & (pairs.get_column("label") == label)).sum()
+        )
+        for split in ("train", "val")
+        for label in (1, 0)
+    }
+    short = {key: n for key, n in counts.items() if n < min_per_class}
+    if short:
+        found = ", ".join(
+            f"{split}: {counts[(split, 1)]} A-preferred / {counts[(split, 0)]} B-preferred"
+            for split in ("train", "val")
+        )
+        raise InputError(
+            f"dataset too small or one-sided to analyse: {pairs.height} rows, {found} "
+            f"labelled rows (ties and identical responses excluded); each split needs at least "
+            f"{min_per_class} of each class (datasets.<name>.min_rows_per_class)",
+            file=source,
+        )
 
 
 def mark_duplicates(frame: pl.DataFrame) -> pl.DataFrame:

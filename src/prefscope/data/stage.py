@@ -10,7 +10,13 @@ import polars as pl
 
 from prefscope.data.demo import DemoTruth, generate_demo
 from prefscope.data.download import download
-from prefscope.data.ingest import mark_duplicates, read_table, validate_pairs
+from prefscope.data.ingest import (
+    check_analysable,
+    mark_duplicates,
+    mark_identical,
+    read_table,
+    validate_pairs,
+)
 from prefscope.data.split import component_split, connected_components
 from prefscope.errors import InputError
 from prefscope.io import write_json, write_parquet
@@ -82,7 +88,18 @@ def ingest(inputs: dict, outputs: dict, params: dict[str, Any], threads: int) ->
         pl.Series("split", np.where(is_train, "train", "val")),
         pl.Series("component", _clusters(pairs, split_frame), dtype=pl.Int64),
     )
-    pairs = mark_duplicates(pairs)
+    pairs = mark_identical(mark_duplicates(pairs))
+    n_identical = int(pairs.get_column("identical").sum())
+    if n_identical:
+        log.warning(
+            "%s: %d of %d rows have response_A identical to response_B; they are kept in "
+            "pairs.parquet but excluded from the SAE, the interpretation and the label "
+            "statistics (ingest.json: n_identical_rows)",
+            source,
+            n_identical,
+            pairs.height,
+        )
+    check_analysable(pairs, str(params["source"]), int(params.get("min_rows_per_class", 10)))
     write_parquet(outputs["pairs"], pairs)
     labels = pairs.get_column("label")
     stats = {
@@ -91,7 +108,10 @@ def ingest(inputs: dict, outputs: dict, params: dict[str, Any], threads: int) ->
         "n_label_A": int((labels == 1).sum()),
         "n_label_B": int((labels == 0).sum()),
         "n_label_other": int(labels.is_null().sum()),
-        "n_duplicate_rows": int((~pairs.get_column("dedup")).sum()),
+        "n_identical_rows": n_identical,
+        "n_duplicate_rows": int(
+            (~pairs.get_column("dedup") & ~pairs.get_column("identical")).sum()
+        ),
         "n_components": int(connected_components(split_frame, split_frame.columns).max() + 1),
         "split_columns": split_cols,
         "n_train": int(is_train.sum()),

@@ -259,45 +259,83 @@ def parse_grade(answer: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def valid_grade(answer: str) -> int:
+    """:func:`parse_grade` for the LLM backend: no grade is a malformed answer (asked again)."""
+    from prefscope.llm.errors import MalformedAnswer
+    from prefscope.llm.parse import strip_wrappers
+
+    grade = parse_grade(strip_wrappers(answer))
+    if grade is None:
+        raise MalformedAnswer("the answer has no grade: reply with a single digit from 1 to 5")
+    return grade
+
+
+def valid_rewrite(answer: str) -> str:
+    """A rewrite without reasoning blocks or fences; an empty one is malformed (asked again)."""
+    from prefscope.llm.errors import MalformedAnswer
+    from prefscope.llm.parse import strip_wrappers
+
+    text = strip_wrappers(answer).strip()
+    if not text:
+        raise MalformedAnswer("the rewrite is empty: reply with the rewritten response")
+    return text
+
+
 def apply_grade_filter(grades: Sequence[int | None], min_grade: int) -> np.ndarray:
     """Boolean keep-mask: a triple stays only with a parsed grade ≥ ``min_grade``."""
     return np.array([g is not None and g >= min_grade for g in grades], dtype=bool)
 
 
+#: ``ask(prompts, parse)``: one validated answer per prompt, None where it stayed malformed.
+Ask = Callable[[list[str], Callable[[str], Any]], list[Any]]
+
+
 def llm_triples(
     pairs: Any,
-    chat: Callable[[str], str],
+    ask: Ask,
     *,
     task: str,
     criterion: str,
     min_grade: int,
-) -> Any:
-    """Rewrite, grade and filter; ``chat`` maps a user prompt to the model's reply.
+) -> tuple[Any, int]:
+    """Rewrite, grade and filter; returns the kept triples and how many were missing.
 
-    ``chat`` is a thin closure over a ``prefscope.llm`` backend (cached, retried). Returns
-    the kept triples with the grade column, so the filter is visible in the output.
+    ``ask`` is a thin closure over a ``prefscope.llm`` backend's ``complete_many`` (cached,
+    retried, validated): an empty rewrite or an answer without a grade is shown to the model
+    and asked again, and after the repair retries counts as missing (None, never cached). A
+    pair with a missing rewrite or grade is dropped, like one graded below ``min_grade``; the
+    grade column keeps the filter visible in the output.
     """
     import polars as pl
 
-    worse, neutral, grades = [], [], []
-    for row in pairs.iter_rows(named=True):
-        w = chat(REWRITE_WORSE.format(task=task, prompt=row["prompt"], response=row["chosen"]))
-        worse.append(w.strip())
-        neutral.append(chat(REWRITE_NEUTRAL.format(prompt=row["prompt"])).strip())
-        grades.append(
-            parse_grade(chat(GRADE.format(criterion=criterion, prompt=row["prompt"], response=w)))
-        )
-    keep = apply_grade_filter(grades, min_grade)
+    rows = list(pairs.iter_rows(named=True))
+    worse = ask(
+        [REWRITE_WORSE.format(task=task, prompt=r["prompt"], response=r["chosen"]) for r in rows],
+        valid_rewrite,
+    )
+    neutral = ask([REWRITE_NEUTRAL.format(prompt=r["prompt"]) for r in rows], valid_rewrite)
+    graded = [i for i, w in enumerate(worse) if w is not None]
+    grades: list[int | None] = [None] * len(rows)
+    answers = ask(
+        [GRADE.format(criterion=criterion, prompt=rows[i]["prompt"], response=worse[i])
+         for i in graded],
+        valid_grade,
+    )
+    for i, grade in zip(graded, answers, strict=True):
+        grades[i] = grade
+    complete = [w is not None and n is not None and g is not None
+                for w, n, g in zip(worse, neutral, grades, strict=True)]
+    keep = apply_grade_filter(grades, min_grade) & np.array(complete, dtype=bool)
     frame = pl.DataFrame(
         {
             "triple_id": np.arange(pairs.height, dtype=np.int64),
             "text_pos": pairs["chosen"],
-            "text_neu": neutral,
-            "text_neg": worse,
+            "text_neu": pl.Series(neutral, dtype=pl.String),
+            "text_neg": pl.Series(worse, dtype=pl.String),
             "grade": pl.Series(grades, dtype=pl.Int8),
         }
     )
-    return frame.filter(pl.Series(keep))
+    return frame.filter(pl.Series(keep)), len(rows) - sum(complete)
 
 
 # --------------------------------------------------------------------------- stage
@@ -329,15 +367,17 @@ def rewrite_stage_triples(pairs: Any, cfg: TripleConfig, params: dict[str, Any])
     backend = backend_from_config(cfg.rewrite_backend, rewrite["llm"], rewrite["cache_path"])
     chosen = sample_pairs(pairs, cfg)
     task = rewrite["task_description"]
-    triples = llm_triples(
+    triples, missing = llm_triples(
         chosen,
-        lambda prompt: backend.complete([{"role": "user", "content": prompt}]),
+        lambda prompts, parse: backend.complete_many(
+            [[{"role": "user", "content": p}] for p in prompts], parse=parse
+        ),
         task=task,
         criterion=f"a clearly worse response than a good one, judged by: {task}",
         min_grade=cfg.min_grade,
     )
     logging.getLogger("prefscope.lfp_probe.triples").info(
-        "%d of %d rewrites kept (grade >= %d); llm usage %s",
-        triples.height, chosen.height, cfg.min_grade, backend.usage(),
+        "%d of %d rewrites kept (grade >= %d; %d missing after repair retries); llm usage %s",
+        triples.height, chosen.height, cfg.min_grade, missing, backend.usage(),
     )
     return triples

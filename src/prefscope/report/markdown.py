@@ -2,13 +2,37 @@
 
 from __future__ import annotations
 
+import html
+import re
+
+# Markdown punctuation that could start emphasis, links, code, headings or tables.
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+!|~])")
+
+
+class _Escaped(str):
+    """Text already escaped by :func:`escape_text` (tables do not escape it twice)."""
+
+
+def escape_text(text: str) -> str:
+    """Text (LLM-written feature labels, dataset strings) shown literally in Markdown and HTML.
+
+    HTML is entity-escaped (a label cannot inject a tag or a script into a rendered page),
+    Markdown punctuation is backslash-escaped, and line breaks become spaces so a cell stays
+    one table cell.
+    """
+    flat = " ".join(str(text).split())
+    return _Escaped(_MARKDOWN.sub(r"\\\1", html.escape(flat, quote=False)))
+
 
 def _cell(x: object) -> str:
     if x is None or (isinstance(x, float) and x != x):
         return "–"
     if isinstance(x, float):
         return f"{x:.3g}"
-    return str(x).replace("|", "\\|").replace("\n", " ")
+    if isinstance(x, _Escaped):
+        return x
+    # text made here (numbers, intervals): no HTML, and one cell on one line
+    return html.escape(str(x), quote=False).replace("|", "\\|").replace("\n", " ")
 
 
 def _table(header: list[str], rows: list[list[object]]) -> str:
@@ -36,11 +60,12 @@ def _reward_model_share(share: dict | None) -> list[str]:
 def summary_markdown(summary: dict) -> str:
     data, sae = summary["data"], summary["sae"]
     out = [
-        f"# prefscope: {summary['dataset']}",
+        f"# prefscope: {escape_text(summary['dataset'])}",
         "",
         f"{data['n_rows']} pairs ({data['n_label_A']} prefer A, {data['n_label_B']} prefer B, "
         f"{data['n_label_other']} ties/other); train {data['n_train']}, val {data['n_val']}; "
-        f"{data['n_duplicate_rows']} repeated pairs.",
+        f"{data['n_duplicate_rows']} repeated pairs; "
+        f"{data.get('n_identical_rows', 0)} with identical responses (excluded).",
         "",
         f"SAE: {sae['config']['architecture']}, {sae['config']['n_latents']} latents, "
         f"k={sae['config']['k']}; {_sae_quality(sae)}.",
@@ -61,7 +86,7 @@ def summary_markdown(summary: dict) -> str:
         _table(
             ["feature", "label", "coef", "95% CI", "q", "joint coef", "joint 95% CI",
              "joint bootstrap CI", "joint q", "Δ win rate", "fidelity r", "kept"],
-            [[f["feature"], f["label"], f["coef"], f"[{_cell(f['ci_low'])}, "
+            [[f["feature"], escape_text(f["label"]) if f["label"] else None, f["coef"], f"[{_cell(f['ci_low'])}, "
               f"{_cell(f['ci_high'])}]", f["q"], f.get("joint_coef"),
               f"[{_cell(f.get('joint_ci_low'))}, {_cell(f.get('joint_ci_high'))}]",
               f"[{_cell(f.get('joint_boot_ci_low'))}, {_cell(f.get('joint_boot_ci_high'))}]",

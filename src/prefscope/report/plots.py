@@ -51,17 +51,38 @@ def effects_plot(table: pl.DataFrame, path: str | Path, top: int = 20) -> None:
 
 
 def auc_plot(auc: dict, path: str | Path) -> None:
-    """Held-out ROC-AUC with bootstrap 95% CIs per predictor set."""
+    """Held-out ROC-AUC with bootstrap 95% CIs per predictor set.
+
+    A predictor set without a held-out AUC (e.g. no labelled validation rows) is named on the
+    plot as "n/a" instead of plotted; a missing CI draws the point without error bars.
+    """
     plt = _plt()
+
+    def num(x: object) -> float:
+        return float(x) if isinstance(x, int | float) and x == x else float("nan")
+
     names = list(auc)
-    vals = [auc[n]["val_auc"] for n in names]
+    vals = [num(auc[n].get("val_auc")) for n in names]
+    low = [num(auc[n].get("ci_low")) for n in names]
+    high = [num(auc[n].get("ci_high")) for n in names]
     err = [
-        [v - auc[n]["ci_low"] for n, v in zip(names, vals, strict=True)],
-        [auc[n]["ci_high"] - v for n, v in zip(names, vals, strict=True)],
+        [v - lo if lo == lo else 0.0 for v, lo in zip(vals, low, strict=True)],
+        [hi - v if hi == hi else 0.0 for v, hi in zip(vals, high, strict=True)],
     ]
-    fig, ax = plt.subplots(figsize=(6, 0.45 * len(names) + 1))
-    ax.errorbar(vals, range(len(names)), xerr=err, fmt="o")
+    fig, ax = plt.subplots(figsize=(6, 0.45 * max(len(names), 1) + 1))
+    shown = [i for i, v in enumerate(vals) if v == v]
+    if shown:
+        ax.errorbar(
+            [vals[i] for i in shown],
+            shown,
+            xerr=[[err[0][i] for i in shown], [err[1][i] for i in shown]],
+            fmt="o",
+        )
+    for i, v in enumerate(vals):
+        if v != v:
+            ax.text(0.5, i, "n/a (no held-out AUC)", ha="center", va="center", color="gray")
     ax.axvline(0.5, color="gray", ls="--", lw=0.8)
+    ax.set_xlim(0.0, 1.0)
     ax.set_yticks(range(len(names)), names)
     ax.set_xlabel("held-out ROC-AUC (95% bootstrap CI)")
     fig.tight_layout()

@@ -7,19 +7,15 @@ that is renamed into place only when complete.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import shutil
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from prefscope.errors import InputError
-from prefscope.io import write_json, write_parquet
+from prefscope.io import atomic_dir, write_json, write_parquet
 
 log = logging.getLogger("prefscope.rlhf.stages")
 
@@ -36,22 +32,6 @@ SUMMARY_KEYS = (
     "grad_norm",
     "learning_rate",
 )
-
-
-@contextlib.contextmanager
-def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary directory next to ``path``; it replaces ``path`` only on success."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        yield tmp
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
 
 
 def library_versions() -> dict[str, str]:

@@ -80,6 +80,14 @@ def fit_and_write(
     log.info("training on %d rows (with sign flips), validating on %d", len(x_train), len(x_val))
     if not len(x_val):
         log.warning("no validation rows: no early stopping, training runs max_epochs")
+    n_distinct = len(x_train) // 2  # before the sign flips
+    if n_distinct < cfg.n_latents:
+        log.warning(
+            "only %d training rows for %d latents: the SAE can memorise rows instead of "
+            "learning shared features; use more data or fewer latents (sae.n_latents)",
+            n_distinct,
+            cfg.n_latents,
+        )
     model, history = train_sae(x_train, x_val if len(x_val) else None, cfg, train_cfg)
     directory = Path(outputs["model"]).parent
     save_sae(model, directory)
