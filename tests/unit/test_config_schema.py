@@ -53,10 +53,11 @@ def test_reward_model_is_off_by_default_and_checked_when_set():
 
 
 def test_demo_weights_name_known_concepts():
-    config = {"datasets": {"d": {"source": "demo", "demo": {"weights": {"bold": -0.8}}}}}
+    config = {"datasets": {"d": {"source": "demo", "demo": {"truth": {"weights": {"bold": -0.8}}}}}}
     validate(config, SCHEMA)
-    assert config["datasets"]["d"]["demo"]["weights"] == {"bold": -0.8}
+    assert config["datasets"]["d"]["demo"]["truth"]["weights"] == {"bold": -0.8}
     with pytest.raises(Exception, match="humour"):
         validate(
-            {"datasets": {"d": {"source": "demo", "demo": {"weights": {"humour": 1}}}}}, SCHEMA
+            {"datasets": {"d": {"source": "demo", "demo": {"truth": {"weights": {"humour": 1}}}}}},
+            SCHEMA,
         )

@@ -77,6 +77,8 @@ def test_report_builds_with_registered_outputs_and_captions(demo_run: Path, tmp_
     stored = {Path(n).name for n in names}
     registered, captions = set(), set()
     for path in RULE_FILES:
+        if path.name == "compare.smk":  # its outputs exist only with two or more datasets
+            continue
         for call in re.findall(r"\breport\((.*?)\)", path.read_text(), flags=re.S):
             caption = re.search(r'caption="([^"]+)"', call)
             assert caption, f"{path.name}: report() without caption: {call.strip()[:80]}"

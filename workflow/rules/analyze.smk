@@ -29,7 +29,7 @@ rule reward_model:
     benchmark:
         "results/benchmarks/{ds}/reward_model.tsv"
     conda:
-        "../../envs/gpu.yaml"
+        conda_env(reward_model_gpus(None))
     threads: 2
     resources:
         gpu=reward_model_gpus,

@@ -161,15 +161,16 @@ def llm_gpus(*backends):
     return int(any(table.get(b, {}).get("type") in local for b in backends if b))
 
 
-def conda_env(gpus=0, backends=()):
+def conda_env(gpus=0, backends=(), vllm=False):
     """A rule's conda env (``conda:``, path relative to ``workflow/rules/``).
 
-    ``envs/vllm.yaml`` when one of the LLM ``backends`` it calls is an offline vLLM engine,
+    ``envs/vllm.yaml`` when it runs a vLLM engine itself (``vllm``, e.g. a ``vllm:`` embedder)
+    or one of the LLM ``backends`` it calls is an offline vLLM engine,
     ``envs/gpu.yaml`` when it takes a GPU (``gpus``: its ``gpu`` resource), else
     ``envs/cpu.yaml``. tests/workflow/test_rule_contracts.py checks each one.
     """
     table = config["llm"].get("backends", {})
-    if any(table.get(b, {}).get("type") == "vllm" for b in backends if b):
+    if vllm or any(table.get(b, {}).get("type") == "vllm" for b in backends if b):
         return "../../envs/vllm.yaml"
     return "../../envs/gpu.yaml" if gpus else "../../envs/cpu.yaml"
 
@@ -236,7 +237,7 @@ def reward_model_inputs(wildcards):
 
 def reward_model_gpus(wildcards):
     """Fine-tuning takes a GPU unless the reward model is pinned to the CPU."""
-    return 0 if reward_model_cfg().get("device") == "cpu" else 1
+    return 0 if (reward_model_cfg() or {}).get("device") == "cpu" else 1
 
 
 def compare_inputs(kind):

@@ -36,7 +36,7 @@ rule compare_sae:
     benchmark:
         "results/benchmarks/compare/train_sae.tsv"
     conda:
-        "../../envs/cpu.yaml"
+        "../../envs/gpu.yaml"
     threads: 2
     resources:
         gpu=1,

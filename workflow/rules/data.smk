@@ -25,6 +25,7 @@ rule fetch_source:
         "../../envs/cpu.yaml"
     params:
         url=lambda wc: ds_cfg(wc)["source"],
+        code=script_code("fetch_source.py"),
     script:
         "../scripts/fetch_source.py"
 

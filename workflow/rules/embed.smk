@@ -9,7 +9,7 @@ rule embed:
     benchmark:
         "results/benchmarks/{ds}/embed.tsv"
     conda:
-        conda_env(embed_gpus(None))
+        conda_env(embed_gpus(None), vllm=embed_kind(config["embed"]["model"]) == "vllm")
     threads: 2
     resources:
         gpu=embed_gpus,

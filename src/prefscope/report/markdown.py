@@ -86,8 +86,8 @@ def summary_markdown(summary: dict) -> str:
         _table(
             ["feature", "label", "coef", "95% CI", "q", "joint coef", "joint 95% CI",
              "joint bootstrap CI", "joint q", "Δ win rate", "fidelity r", "kept"],
-            [[f["feature"], escape_text(f["label"]) if f["label"] else None, f["coef"], f"[{_cell(f['ci_low'])}, "
-              f"{_cell(f['ci_high'])}]", f["q"], f.get("joint_coef"),
+            [[f["feature"], escape_text(f["label"]) if f["label"] else None, f["coef"],
+              f"[{_cell(f['ci_low'])}, {_cell(f['ci_high'])}]", f["q"], f.get("joint_coef"),
               f"[{_cell(f.get('joint_ci_low'))}, {_cell(f.get('joint_ci_high'))}]",
               f"[{_cell(f.get('joint_boot_ci_low'))}, {_cell(f.get('joint_boot_ci_high'))}]",
               f.get("joint_q"), f["delta_win_rate"], f["fidelity_r"],
