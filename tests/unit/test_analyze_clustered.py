@@ -130,3 +130,52 @@ def test_joint_bootstrap_ci_is_seeded_and_covers_the_estimate():
     d = joint_logit(np.r_[y, y], np.r_[x, x], np.r_[c, c], groups=np.r_[g, g],
                     n_bootstrap=60, seed=1)  # fmt: skip
     np.testing.assert_allclose(d.boot_ci_low, a.boot_ci_low, rtol=1e-6)
+
+
+def test_per_feature_bootstrap_ci_is_seeded_shared_and_invariant_to_duplicates():
+    y, x, c, g = _data()
+    a = controlled_logit(y, x, c, groups=g, n_bootstrap=60, seed=1)
+    b = controlled_logit(y, x, c, groups=g, n_bootstrap=60, seed=1)
+    np.testing.assert_array_equal(a.boot_ci_low, b.boot_ci_low)
+    assert (a.boot_ci_low < a.coef).all() and (a.coef < a.boot_ci_high).all()
+    ratio = (a.boot_ci_high - a.boot_ci_low) / (a.ci_high - a.ci_low)
+    assert ((ratio > 0.6) & (ratio < 1.6)).all(), ratio
+    # one resample per replicate, shared by all features: a feature fitted alone gets the same
+    one = controlled_logit(y, x[:, 1], c, groups=g, n_bootstrap=60, seed=1)
+    np.testing.assert_allclose(one.boot_ci_low, a.boot_ci_low[1], rtol=1e-6)
+    # duplicated rows in their clusters: the same resampled clusters, the same interval
+    d = controlled_logit(np.r_[y, y], np.r_[x, x], np.r_[c, c], groups=np.r_[g, g],
+                         n_bootstrap=60, seed=1)  # fmt: skip
+    np.testing.assert_allclose(d.boot_ci_low, a.boot_ci_low, rtol=1e-6)
+    np.testing.assert_allclose(d.boot_ci_high, a.boot_ci_high, rtol=1e-6)
+    none = controlled_logit(y, x, c, groups=g)
+    assert np.isnan(none.boot_ci_low).all() and np.isnan(none.boot_ci_high).all()
+
+
+def test_per_feature_bootstrap_with_singleton_clusters_is_the_row_bootstrap():
+    y, x, c, _ = _data()
+    rows = controlled_logit(y, x, c, n_bootstrap=40, seed=3)
+    single = controlled_logit(y, x, c, groups=3 * np.arange(y.size) + 7, n_bootstrap=40, seed=3)
+    np.testing.assert_allclose(single.boot_ci_low, rows.boot_ci_low, rtol=1e-9)
+    np.testing.assert_allclose(single.boot_ci_high, rows.boot_ci_high, rtol=1e-9)
+
+
+def test_per_feature_bootstrap_widens_for_copies_within_a_cluster():
+    rng = np.random.default_rng(5)
+    n_groups, size = 150, 4
+    g = np.repeat(np.arange(n_groups), size)
+
+    def draw(x, c):
+        return rng.binomial(1, 1 / (1 + np.exp(-(0.7 * x + 0.3 * c)))).astype(float)
+
+    x_ind, c_ind = rng.normal(size=(2, g.size))  # independent rows in each cluster
+    x_one, c_one = rng.normal(size=(2, n_groups))
+    y_one = draw(x_one, c_one)
+    rep = np.repeat  # perfectly correlated copies: each cluster is one row, repeated
+    ind = controlled_logit(draw(x_ind, c_ind), x_ind, c_ind, groups=g, n_bootstrap=200, seed=0)
+    cop = controlled_logit(
+        rep(y_one, size), rep(x_one, size), rep(c_one, size), groups=g, n_bootstrap=200, seed=0
+    )
+    w_ind = ind.boot_ci_high - ind.boot_ci_low
+    w_cop = cop.boot_ci_high - cop.boot_ci_low
+    assert w_cop > 1.5 * w_ind  # about sqrt(4) = 2: copies are one piece of evidence

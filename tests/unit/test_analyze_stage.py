@@ -63,7 +63,8 @@ def test_outputs_on_planted_data(tmp_path):
     assert n_lab == 720
 
     assert features.columns == [
-        "feature", "coef", "se", "z", "p", "ci_low", "ci_high", "q", "significant", "status",
+        "feature", "coef", "se", "z", "p", "ci_low", "ci_high", "boot_ci_low", "boot_ci_high",
+        "q", "significant", "status",
         "win_rate", "delta_win_rate", "win_p", "n_active", "prevalence", "n",
         "tested", "unexplained", "joint_coef", "joint_se", "joint_z", "joint_p",
         "joint_ci_low", "joint_ci_high", "joint_boot_ci_low", "joint_boot_ci_high", "joint_q",
@@ -168,6 +169,8 @@ def test_fidelity_gate_joint_model_and_clusters(tmp_path):
     assert summary["joint"]["n_bootstrap"] == 200  # default refits, whole components
     assert (tested["joint_boot_ci_low"] < tested["joint_coef"]).all()
     assert (tested["joint_coef"] < tested["joint_boot_ci_high"]).all()
+    assert (features["boot_ci_low"] < features["coef"]).all()  # per-feature, same resamples
+    assert (features["coef"] < features["boot_ci_high"]).all()
     for k in ("3",):
         assert set(summary["lasso"][k]["features"]) <= {0, 1, 3, 5}
     # cluster-robust: the per-feature SE equals the clustered controlled logit's

@@ -64,13 +64,15 @@ def test_baselines_joint_effects_and_false_positives():
 
 def test_orientation_mirrors_joint_interval():
     t = pl.DataFrame({
-        "feature": [0], "coef": [0.5], "ci_low": [0.1], "ci_high": [0.9], "joint_coef": [0.4],
+        "feature": [0], "coef": [0.5], "ci_low": [0.1], "ci_high": [0.9], "boot_ci_low": [0.2],
+        "boot_ci_high": [0.7], "joint_coef": [0.4],
         "joint_z": [2.0], "joint_ci_low": [0.2], "joint_ci_high": [0.6],
         "description": ['uses fewer of the words "sorry"'], "label": ["x"],
     })  # fmt: skip
     row = orient_table(t).row(0, named=True)
     assert row["joint_coef"] == -0.4 and row["joint_z"] == -2.0
     assert (row["joint_ci_low"], row["joint_ci_high"]) == (-0.6, -0.2)
+    assert (row["boot_ci_low"], row["boot_ci_high"]) == (-0.7, -0.2)
 
 
 def test_markdown_shows_both_models_baselines_and_false_positives():
@@ -88,7 +90,8 @@ def test_markdown_shows_both_models_baselines_and_false_positives():
         "significance_differs": [{"feature": 1, "per_feature_q": 0.001, "joint_q": 0.4,
                                   "significant_per_feature": True, "significant_joint": False}],
         "top_features": [{"feature": 0, "label": "f0", "coef": 0.8, "ci_low": 0.5,
-                          "ci_high": 1.1, "q": 1e-6, "joint_coef": 0.9, "joint_ci_low": 0.6,
+                          "ci_high": 1.1, "boot_ci_low": 0.45, "boot_ci_high": 1.15,
+                          "q": 1e-6, "joint_coef": 0.9, "joint_ci_low": 0.6,
                           "joint_ci_high": 1.2, "joint_q": 1e-8, "delta_win_rate": 0.2,
                           "fidelity_r": 0.7, "kept": True}],
         "planted_recovery": [{"concept": "question", "true_weight": 0.0, "best_feature": 1,
@@ -106,6 +109,7 @@ def test_markdown_shows_both_models_baselines_and_false_positives():
     assert "7 unexplained" not in md and "1 unexplained features" in md and ": 7." in md
     assert "Significance differs" in md and "| 1 | 0.001 | 0.4 | True | False |" in md
     assert "SAE 1, PCA 0, ICA 1 of 1; description hit rate 1" in md
+    assert "| 0 | f0 | 0.8 | [0.5, 1.1] | [0.45, 1.15] | 1e-06 |" in md  # Wald, bootstrap
     assert "per-feature model question; joint model none" in md
     assert (
         "| question | 0 | 1 | 0.9 | -0.3 | 0.001 | significant! | -0.05 | 0.4 | "

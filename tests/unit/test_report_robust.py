@@ -58,7 +58,7 @@ def test_llm_label_is_escaped_in_summary_markdown():
     assert "<script>" not in md and "&lt;script&gt;alert\\(1\\)&lt;/script&gt;" in row
     assert "\\*\\*loud\\*\\*" in row and "\\[link\\]\\(http://x\\)" in row
     assert "\\| pipe next" in row  # one table cell, one line
-    assert row.count(" | ") == 11  # 12 columns: no cell was split by the label
+    assert row.count(" | ") == 12  # 13 columns: no cell was split by the label
     assert "3 with identical responses (excluded)" in md
 
 

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from prefscope.analyze.auc import bootstrap_weights
+
 log = logging.getLogger("prefscope.analyze")
 
 Z95 = float(stats.norm.ppf(0.975))
@@ -54,6 +56,9 @@ class LogitResult:
     n: int
     status: np.ndarray
     n_iter: np.ndarray
+    # percentile 95% CI of coef over (cluster) bootstrap refits; NaN without bootstrap
+    boot_ci_low: np.ndarray
+    boot_ci_high: np.ndarray
 
     @property
     def converged(self) -> np.ndarray:
@@ -93,17 +98,23 @@ def _check_binary(y: np.ndarray) -> np.ndarray:
     return y
 
 
-def _logistic_state(y: np.ndarray, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _logistic_state(
+    y: np.ndarray, eta: np.ndarray, mult: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fitted probabilities, IRLS weights and log-likelihood per column from one ``exp``.
 
     ``np.logaddexp`` and ``expit`` each cost several times a plain ``exp`` on large arrays, and
-    they dominate the run time, so both are derived from ``e = exp(-|eta|)``.
+    they dominate the run time, so both are derived from ``e = exp(-|eta|)``. ``mult`` (row
+    multiplicities of a bootstrap resample) scales the weights and the log-likelihood.
     """
     e = np.exp(-np.abs(eta))
     inv = 1.0 / (1.0 + e)
     mu = np.where(eta >= 0, inv, e * inv)
     w = e * inv * inv
-    ones = np.ones(eta.shape[0])
+    ones = np.ones(eta.shape[0]) if mult is None else mult
+    if mult is not None:
+        w *= mult[:, None]
+        y = y * mult
     ll = y @ eta - ones @ np.maximum(eta, 0.0) - ones @ np.log1p(e)
     return mu, w, ll
 
@@ -128,20 +139,30 @@ def _controls_mle(y: np.ndarray, cs: np.ndarray, max_iter: int = 50) -> np.ndarr
 
 
 def _newton_chunk(
-    y: np.ndarray, cs: np.ndarray, xs: np.ndarray, start: np.ndarray, tol: float, max_iter: int
+    y: np.ndarray,
+    cs: np.ndarray,
+    xs: np.ndarray,
+    start: np.ndarray,
+    tol: float,
+    max_iter: int,
+    mult: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Newton-Raphson with step halving for m features at once.
 
     Parameters per feature are ordered (intercept, controls..., x). Returns beta [m, p],
     the inverse Hessian [m, p, p], a status array and iteration counts. Every feature starts
-    at ``start`` (intercept and control coefficients, slope 0). Features leave the
-    working set as soon as they converge (or fail), so later iterations only touch the rest.
+    at ``start``: (intercept, control coefficients) with slope 0, or a full [m, p] start. Features
+    leave the working set as soon as they converge (or fail), so later iterations only touch the
+    rest. ``mult`` are row multiplicities (one bootstrap resample, shared by all features).
     """
     n, c = cs.shape
     m = xs.shape[1]
     p = c + 2
     beta = np.zeros((m, p))
-    beta[:, : c + 1] = start
+    if np.ndim(start) == 2:
+        beta[:] = start
+    else:
+        beta[:, : c + 1] = start
     status = np.full(m, "not_converged", dtype=object)
     n_iter = np.zeros(m, dtype=np.int64)
     cov = np.full((m, p, p), np.nan)
@@ -153,12 +174,14 @@ def _newton_chunk(
     active = np.arange(m)
     x = xs
     eta = eta_of(beta, x)
-    mu, w, ll = _logistic_state(y, eta)
+    mu, w, ll = _logistic_state(y, eta, mult)
     for it in range(1, max_iter + 1):
         if active.size == 0:
             break
         k = active.size
         r = y[:, None] - mu
+        if mult is not None:
+            r *= mult[:, None]
         wx = w * x
         grad = np.empty((k, p))
         grad[:, 0] = _colsum(r)
@@ -183,7 +206,7 @@ def _newton_chunk(
         scale = np.ones(k)
         b_new = b_old + step
         eta = eta_of(b_new, x)
-        mu, w, ll_new = _logistic_state(y, eta)
+        mu, w, ll_new = _logistic_state(y, eta, mult)
         for _ in range(30):
             worse = solved & (ll_new < ll - 1e-10 * np.abs(ll))
             if not worse.any():
@@ -191,7 +214,7 @@ def _newton_chunk(
             scale[worse] *= 0.5
             b_new[worse] = b_old[worse] + scale[worse, None] * step[worse]
             eta[:, worse] = eta_of(b_new[worse], x[:, worse])
-            mu[:, worse], w[:, worse], ll_new[worse] = _logistic_state(y, eta[:, worse])
+            mu[:, worse], w[:, worse], ll_new[worse] = _logistic_state(y, eta[:, worse], mult)
         beta[active] = b_new
         n_iter[active[solved]] = it
 
@@ -275,6 +298,39 @@ def _chunk_sandwich(
     return cluster_sandwich(design * r[:, :, None], bread, codes)
 
 
+def _bootstrap_slopes(
+    y: np.ndarray,
+    cs: np.ndarray,
+    xz: np.ndarray,
+    beta: np.ndarray,
+    groups: np.ndarray | None,
+    n_bootstrap: int,
+    seed: int,
+    tol: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile 95% CIs of the slopes of m per-feature fits over (cluster) bootstrap refits.
+
+    Each resample (:func:`prefscope.analyze.auc.bootstrap_weights`: whole prompt components
+    when ``groups`` is given) is one vector of row multiplicities shared by all features, and
+    all m features are refitted on it together by weighted Newton, started at their full-sample
+    MLE ``beta`` [m, p]. The same seed gives the same resamples in every chunk of features.
+    Refits that fail (separation in a resample) are left out of that feature's percentiles.
+    """
+    draws = np.full((n_bootstrap, xz.shape[1]), np.nan)
+    b = 0
+    for block in bootstrap_weights(y.size, n_bootstrap, seed, groups):
+        for mult in block.astype(np.float64):
+            fit, _, st, _ = _newton_chunk(y, cs, xz, beta, max(tol, 1e-7), 50, mult=mult)
+            draws[b, st == "ok"] = fit[st == "ok", -1]
+            b += 1
+    lo = np.full(xz.shape[1], np.nan)
+    hi = np.full(xz.shape[1], np.nan)
+    some = np.isfinite(draws).any(axis=0)
+    if some.any():
+        lo[some], hi[some] = np.nanquantile(draws[:, some], [0.025, 0.975], axis=0)
+    return lo, hi
+
+
 def controlled_logit(
     y: np.ndarray,
     x: np.ndarray,
@@ -283,6 +339,8 @@ def controlled_logit(
     tol: float = 1e-10,
     max_iter: int = 50,
     groups: np.ndarray | None = None,
+    n_bootstrap: int = 0,
+    seed: int = 0,
 ) -> LogitResult:
     """Logistic regression of binary ``y`` on const + standardized controls + standardized x.
 
@@ -293,7 +351,9 @@ def controlled_logit(
     canonical logit link), so they match ``statsmodels.Logit(...).fit().bse``. With ``groups``
     (one cluster id per row, e.g. the split's prompt components) they are cluster-robust
     instead (:func:`cluster_sandwich`): rows of one cluster, repeated pairs included, count as
-    one piece of evidence, not as many.
+    one piece of evidence, not as many. With ``n_bootstrap`` > 0 each coefficient also gets a
+    percentile CI (``boot_ci_low/high``) from refits on ``n_bootstrap`` seeded resamples of
+    whole ``groups`` (rows when None), x and controls standardized once on the full sample.
     """
     y = _check_binary(y)
     n = y.size
@@ -313,6 +373,8 @@ def controlled_logit(
     p = cs.shape[1] + 2
     coef = np.full(m, np.nan)
     var = np.full(m, np.nan)
+    boot_lo = np.full(m, np.nan)
+    boot_hi = np.full(m, np.nan)
     status = np.full(m, "constant", dtype=object)
     n_iter = np.zeros(m, dtype=np.int64)
 
@@ -330,6 +392,10 @@ def controlled_logit(
         if codes is not None and ok.any():
             cov[ok] = _chunk_sandwich(y, cs, xz[:, ok], beta[ok], cov[ok], codes)
         coef[cols[ok]] = beta[ok, p - 1]
+        if n_bootstrap > 0 and ok.any():
+            boot_lo[cols[ok]], boot_hi[cols[ok]] = _bootstrap_slopes(
+                y, cs, xz[:, ok], beta[ok], groups, n_bootstrap, seed, tol
+            )
         var[cols[ok]] = cov[ok, p - 1, p - 1]
         status[cols], n_iter[cols] = st, it
     se = np.sqrt(var)
@@ -346,6 +412,8 @@ def controlled_logit(
         p=pval,
         ci_low=coef - Z95 * se,
         ci_high=coef + Z95 * se,
+        boot_ci_low=boot_lo,
+        boot_ci_high=boot_hi,
         status=status.astype(str),
         n_iter=n_iter,
     )

@@ -63,7 +63,7 @@ class AnalyzeSettings:
     seed: int = 0
     tested_features: str = "passed"  # "passed" (fidelity) or "all"
     cluster: bool = True  # cluster-robust SEs and cluster bootstrap by prompt component
-    n_bootstrap_effects: int = 200  # (cluster) bootstrap refits of the joint model
+    n_bootstrap_effects: int = 200  # (cluster) bootstrap refits of the joint + per-feature fits
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> AnalyzeSettings:
@@ -252,6 +252,9 @@ def _gated_q(p: np.ndarray, tested: np.ndarray) -> np.ndarray:
 # Work (rows x parameters^2) of one Newton step above which the joint model's bootstrap
 # refits are skipped: ~20 s per refit at this size; the cluster-robust Wald CI remains.
 _MAX_BOOTSTRAP_WORK = 2e10
+# rows x features x resamples beyond which the per-feature bootstrap is skipped (the demo's
+# 2676 x 32 x 200 = 1.7e7 takes about 2 s on one core, so this is a few minutes)
+_MAX_FEATURE_BOOTSTRAP_WORK = 2e9
 
 
 def joint_effects(
@@ -307,7 +310,11 @@ def feature_table_and_joint(
     m = z.shape[1]
     log.info("controlled logit for %d features on %d labeled rows", m, y.size)
     groups = None if data.groups is None else data.groups[rows]
-    fit = controlled_logit(y, z, data.controls[rows], groups=groups)
+    n_boot = n_bootstrap_effects
+    if n_boot and float(y.size) * m * n_boot > _MAX_FEATURE_BOOTSTRAP_WORK:
+        log.warning("too many features x rows for %d per-feature bootstrap refits", n_boot)
+        n_boot = 0
+    fit = controlled_logit(y, z, data.controls[rows], groups=groups, n_bootstrap=n_boot, seed=seed)
     tested = data.tested_mask()
     q = _gated_q(fit.p, tested)
     joint, joint_fit = joint_effects(data, n_bootstrap_effects, seed)
@@ -323,6 +330,8 @@ def feature_table_and_joint(
             "p": fit.p,
             "ci_low": fit.ci_low,
             "ci_high": fit.ci_high,
+            "boot_ci_low": fit.boot_ci_low,
+            "boot_ci_high": fit.boot_ci_high,
             "q": q,
             "significant": sig,
             "status": fit.status,

@@ -37,6 +37,7 @@ _NEGATED = ("coef", "z", "delta_win_rate", "joint_coef", "joint_z")
 # (low, high) interval columns, mirrored when flipped
 _INTERVALS = (
     ("ci_low", "ci_high"),
+    ("boot_ci_low", "boot_ci_high"),
     ("joint_ci_low", "joint_ci_high"),
     ("joint_boot_ci_low", "joint_boot_ci_high"),
 )

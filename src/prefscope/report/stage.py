@@ -18,7 +18,8 @@ from prefscope.report.tables import feature_table, flat_for_tsv
 log = logging.getLogger("prefscope.report")
 
 _TOP_COLUMNS = (
-    "feature", "label", "description", "coef", "ci_low", "ci_high", "p", "q",
+    "feature", "label", "description", "coef", "ci_low", "ci_high", "boot_ci_low",
+    "boot_ci_high", "p", "q",
     "delta_win_rate", "prevalence", "fidelity_r", "fidelity_p", "kept", "orientation",
     "joint_coef", "joint_ci_low", "joint_ci_high", "joint_boot_ci_low", "joint_boot_ci_high",
     "joint_q", "significant",
