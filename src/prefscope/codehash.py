@@ -78,9 +78,15 @@ def module_hash(*modules: str, length: int = 16) -> str:
     """
     if not modules:
         raise ValueError("module_hash needs at least one module name")
+    return _digest(((m, source_files(m)) for m in sorted(set(modules))), length)
+
+
+def _digest(modules, length: int) -> str:
+    """sha256 over ``(module, [(file name, path), ...])``: names and bytes, length-prefixed,
+    so renaming or moving a file changes the hash as well as editing it."""
     digest = hashlib.sha256()
-    for module in sorted(set(modules)):
-        for name, path in source_files(module):
+    for module, files in modules:
+        for name, path in files:
             for part in (module, name):
                 digest.update(part.encode())
                 digest.update(b"\0")
@@ -256,16 +262,7 @@ def closure_hash(
     modules = import_closure(*roots, files=files, package=package)
     if not modules:
         raise ValueError(f"code hash: no prefscope module reachable from {roots or files}")
-    digest = hashlib.sha256()
-    for module in modules:
-        for name, path in own_files(module):
-            for part in (module, name):
-                digest.update(part.encode())
-                digest.update(b"\0")
-            data = path.read_bytes()
-            digest.update(len(data).to_bytes(8, "little"))
-            digest.update(data)
-    return digest.hexdigest()[:length]
+    return _digest(((m, own_files(m)) for m in modules), length)
 
 
 def script_hash(path: str | os.PathLike[str], length: int = 16) -> str:
