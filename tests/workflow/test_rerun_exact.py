@@ -100,7 +100,7 @@ def test_kill_9_mid_rule_unlock_and_rerun_is_byte_identical(demo_run: Path, tmp_
         "features.tsv",
         "effects.svg",
         "auc.svg",
-        "features.html",
+        "report.html",
     )
     for path in [
         *(wd / "results/demo/analysis").iterdir(),
