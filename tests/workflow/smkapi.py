@@ -10,14 +10,17 @@ of the library)::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -79,29 +82,32 @@ def run_snakemake(
     )
 
 
+@contextlib.contextmanager
+def _api_workflow(wd: Path, config: dict | None) -> Iterator[Any]:
+    """The workflow in ``wd`` parsed through Snakemake's v9 API, quiet, with ``config``
+    overrides in Python types (``--config`` would turn numbers into strings)."""
+    from snakemake.api import ConfigSettings, OutputSettings, ResourceSettings, SnakemakeApi
+    from snakemake.settings.types import Quietness
+
+    with SnakemakeApi(OutputSettings(quiet={Quietness.ALL})) as api:
+        yield api.workflow(
+            resource_settings=ResourceSettings(cores=1),
+            config_settings=ConfigSettings(config=config or {}),
+            snakefile=wd / "Snakefile",
+            workdir=wd,
+        )
+
+
 def plan(wd: Path, config: dict | None = None, targets: tuple[str, ...] = ()) -> list[str]:
     """Outputs a run would (re)build now, sorted: a dry run through the Snakemake API.
 
     ``config`` overrides the config file the way ``--config`` does, but keeps Python types
     (``--config`` turns numbers into strings, which would change every params repr).
     """
-    from snakemake.api import (
-        ConfigSettings,
-        DAGSettings,
-        OutputSettings,
-        ResourceSettings,
-        SnakemakeApi,
-    )
-    from snakemake.settings.types import Quietness
+    from snakemake.api import DAGSettings
 
     updated: list[str] = []
-    with SnakemakeApi(OutputSettings(quiet={Quietness.ALL})) as api:
-        workflow = api.workflow(
-            resource_settings=ResourceSettings(cores=1),
-            config_settings=ConfigSettings(config=config or {}),
-            snakefile=wd / "Snakefile",
-            workdir=wd,
-        )
+    with _api_workflow(wd, config) as workflow:
         dag = workflow.dag(DAGSettings(targets=set(targets)))
         try:  # Snakemake >= 9.2x validates against the real executor and fakes the run
             dag.execute_workflow(executor="local", pseudo_executor="dryrun", updated_files=updated)
@@ -123,18 +129,9 @@ class ParsedRule:
 
 def parsed_rules(wd: Path, config: dict | None = None) -> dict[str, ParsedRule]:
     """Every rule of the workflow in ``wd`` as parsed with ``config`` overrides (Python types)."""
-    from snakemake.api import ConfigSettings, OutputSettings, ResourceSettings, SnakemakeApi
-    from snakemake.settings.types import Quietness
-
     rules: dict[str, ParsedRule] = {}
-    with SnakemakeApi(OutputSettings(quiet={Quietness.ALL})) as api:
-        workflow = api.workflow(
-            resource_settings=ResourceSettings(cores=1),
-            config_settings=ConfigSettings(config=config or {}),
-            snakefile=wd / "Snakefile",
-            workdir=wd,
-        )._workflow
-        for rule in workflow.rules:
+    with _api_workflow(wd, config) as api_workflow:
+        for rule in api_workflow._workflow.rules:
             gpu = rule.resources.get("gpu")
             gpu = gpu._evaluator or gpu.value if gpu is not None else None
             params = dict(rule.params.items()) if rule.params else {}
