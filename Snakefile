@@ -19,9 +19,14 @@ include: "workflow/rules/interpret.smk"
 include: "workflow/rules/analyze.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/compare.smk"
-include: "workflow/rules/rlhf.smk"
-include: "workflow/rules/harvest.smk"
+include: "workflow/rules/lfp_finetune.smk"
+include: "workflow/rules/lfp_layers.smk"
+include: "workflow/rules/lfp_harvest.smk"
+include: "workflow/rules/lfp_saes.smk"
 include: "workflow/rules/lfp_probe.smk"
+include: "workflow/rules/lfp_validation.smk"
+include: "workflow/rules/lfp_ablation.smk"
+include: "workflow/rules/lfp_summary.smk"
 
 
 rule all:

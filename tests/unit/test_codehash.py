@@ -174,8 +174,8 @@ def test_closure_hash_changes_with_the_modules_it_covers_only(closure_pkg, tmp_p
     ("script", "needed"),
     [
         # the modules the hand-written lists missed (issue 13)
-        ("lfp_validate.py", {"prefscope.lfp_probe.lexicon", "prefscope.harvest"}),
-        ("harvest.py", {"prefscope.lfp_probe.triples"}),
+        ("lfp_validate.py", {"prefscope.lfp.lexicon", "prefscope.lfp.harvest.activations"}),
+        ("lfp_harvest.py", {"prefscope.lfp.finetune.preferences"}),
         ("explain.py", {"prefscope.llm.backends.openai", "prefscope.interpret.lexical"}),
     ],
 )
@@ -186,8 +186,8 @@ def test_rule_scripts_reach_the_modules_they_use(script, needed):
 
 
 def test_one_stage_module_ties_each_rule_to_its_own_stage():
-    corpus = set(import_closure(files=(SCRIPTS / "rlhf_corpus.py",)))
-    train = set(import_closure(files=(SCRIPTS / "rlhf_train.py",)))
-    assert "prefscope.rlhf.corpus" in corpus and "prefscope.rlhf.dpo" not in corpus
-    assert {"prefscope.rlhf.dpo", "prefscope.rlhf.rl"} <= train
-    assert script_hash(SCRIPTS / "rlhf_corpus.py") != script_hash(SCRIPTS / "rlhf_train.py")
+    corpus = set(import_closure(files=(SCRIPTS / "lfp_corpus.py",)))
+    train = set(import_closure(files=(SCRIPTS / "lfp_rlhf.py",)))
+    assert "prefscope.lfp.finetune.corpus" in corpus and "prefscope.lfp.finetune.dpo" not in corpus
+    assert {"prefscope.lfp.finetune.dpo", "prefscope.lfp.finetune.rl"} <= train
+    assert script_hash(SCRIPTS / "lfp_corpus.py") != script_hash(SCRIPTS / "lfp_rlhf.py")

@@ -7,8 +7,9 @@ import pytest
 import torch
 from lfp_tiny import tiny_model_and_tokenizer
 
-from prefscope.harvest import capture_mlp_outputs, count_forward_hooks
-from prefscope.lfp_probe.ablation import random_control, splice_saes
+from prefscope.lfp.ablation.matched import random_control
+from prefscope.lfp.ablation.splice import splice_saes
+from prefscope.lfp.harvest.activations import capture_mlp_outputs, count_forward_hooks
 
 
 @pytest.fixture(scope="module")

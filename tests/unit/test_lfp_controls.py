@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from prefscope.lfp_probe import controls
-from prefscope.lfp_probe.validation import matched_table7
+from prefscope.lfp import controls
+from prefscope.lfp.validation.records import matched_table7
 
 
 @pytest.fixture
@@ -102,8 +102,8 @@ def test_probe_stage_base_model_control_pairs_words_and_refuses_other_triples(le
     import polars as pl
 
     from prefscope.errors import InputError
-    from prefscope.lfp_probe.probe_stage import base_model_pairs, base_model_vader, same_triples
-    from prefscope.lfp_probe.probes import ProbeConfig
+    from prefscope.lfp.probe.evaluate import base_model_pairs, base_model_vader, same_triples
+    from prefscope.lfp.probe.probes import ProbeConfig
 
     words = pl.DataFrame(
         {"word": list(lexicon), "value": list(lexicon.values()), "pred": list(lexicon.values())}

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from lfp_tiny import tiny_model_and_tokenizer
 
-from prefscope.lfp_probe.deltas import activation_deltas, token_span
+from prefscope.lfp.probe.deltas import activation_deltas, token_span
 
 
 def test_token_span_with_trimmed_and_untrimmed_offsets():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from prefscope.lfp_probe.explain import (
+from prefscope.lfp.validation.explain import (
     LexicalTokenBackend,
     discretise,
     explain_tokens,
@@ -15,7 +15,7 @@ from prefscope.lfp_probe.explain import (
     simulation_score,
     vader_task_words,
 )
-from prefscope.lfp_probe.validation import (
+from prefscope.lfp.validation.records import (
     feature_records,
     firing_frequencies,
     merge_subtokens,

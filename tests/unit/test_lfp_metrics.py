@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from prefscope.lfp_probe import metrics
-from prefscope.lfp_probe.probes import SignPreservingScale, group_split, xavier_weights
+from prefscope.lfp import metrics
+from prefscope.lfp.probe.probes import SignPreservingScale, group_split, xavier_weights
 
 TRUE = {"great": 3.1, "good": 1.9, "okay": 0.9, "bad": -2.5, "awful": -2.0, "hate": -2.7}
 

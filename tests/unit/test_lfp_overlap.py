@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from prefscope.lfp_probe.saes import overlap, overlapping_features, size_latents, split_by_text
+from prefscope.lfp.saes.layer_saes import size_latents, split_by_text
+from prefscope.lfp.saes.overlap import overlap, overlapping_features
 
 
 def test_matched_index_on_a_permuted_dictionary():

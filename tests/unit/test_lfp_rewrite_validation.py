@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 from helpers.fake_openai import FakeOpenAI, openai_backend
 
-from prefscope.lfp_probe.triples import TripleConfig, rewrite_stage_triples
+from prefscope.lfp.probe.triples import TripleConfig, rewrite_stage_triples
 
 
 def respond(request: dict) -> str:

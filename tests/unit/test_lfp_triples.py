@@ -7,13 +7,13 @@ import polars as pl
 import pytest
 
 from prefscope.errors import InputError
-from prefscope.lfp_probe.lexicon import vader_lexicon
-from prefscope.lfp_probe.triples import (
+from prefscope.lfp.finetune.preferences import read_preference_pairs
+from prefscope.lfp.lexicon import vader_lexicon
+from prefscope.lfp.probe.triples import (
     TripleConfig,
     apply_grade_filter,
     pair_triples,
     parse_grade,
-    read_preference_pairs,
     substitute,
     vader_triples,
 )
@@ -57,7 +57,7 @@ def test_triple_differs_only_in_the_substituted_word():
 
 
 def test_rating_cue_is_dropped_from_every_member():
-    from prefscope.rlhf.corpus import CorpusConfig, generate_sentences
+    from prefscope.lfp.finetune.corpus import CorpusConfig, generate_sentences
 
     sentences = generate_sentences(CorpusConfig(n_sentences=200, seed=5))
     triples = vader_triples(sentences, TripleConfig(max_triples=50, seed=1))
@@ -112,7 +112,7 @@ def test_llm_rewrite_triples_apply_the_grade_and_are_cached(tmp_path):
     graded below min_grade are dropped; a rerun is served from the cache (zero calls)."""
     from helpers.fake_openai import FakeOpenAI, openai_backend
 
-    from prefscope.lfp_probe.triples import stage
+    from prefscope.lfp.probe.stage import lfp_triples
 
     def answer(request):
         user = request["messages"][-1]["content"]
@@ -137,7 +137,7 @@ def test_llm_rewrite_triples_apply_the_grade_and_are_cached(tmp_path):
         }
         for run in ("first", "rerun"):
             out = tmp_path / f"{run}.parquet"
-            stage({"texts": str(path)}, {"triples": str(out)}, params, 1)
+            lfp_triples({"texts": str(path)}, {"triples": str(out)}, params, 1)
             if run == "first":
                 assert server.calls == 6  # 2 pairs x (worse, neutral, grade)
         assert server.calls == 6

@@ -1,4 +1,4 @@
-from prefscope.lfp_probe.ablation import stage
+from prefscope.lfp.ablation.stage import lfp_ablate
 from prefscope.workflow import run_stage
 
-run_stage(snakemake, stage)
+run_stage(snakemake, lfp_ablate)

@@ -1,4 +1,4 @@
-from prefscope.lfp_probe.saes import overlap_stage
+from prefscope.lfp.saes.stage import lfp_overlap
 from prefscope.workflow import run_stage
 
-run_stage(snakemake, overlap_stage)
+run_stage(snakemake, lfp_overlap)

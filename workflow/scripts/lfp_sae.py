@@ -1,4 +1,4 @@
-from prefscope.lfp_probe.saes import train_stage
+from prefscope.lfp.saes.stage import lfp_sae
 from prefscope.workflow import run_stage
 
-run_stage(snakemake, train_stage)
+run_stage(snakemake, lfp_sae)

@@ -1,4 +1,4 @@
-from prefscope.lfp_probe.summary import stage
+from prefscope.lfp.summary.stage import lfp_summary
 from prefscope.workflow import run_stage
 
-run_stage(snakemake, stage)
+run_stage(snakemake, lfp_summary)

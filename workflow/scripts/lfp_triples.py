@@ -1,4 +1,4 @@
-from prefscope.lfp_probe.triples import stage
+from prefscope.lfp.probe.stage import lfp_triples
 from prefscope.workflow import run_stage
 
-run_stage(snakemake, stage)
+run_stage(snakemake, lfp_triples)

@@ -1,4 +1,4 @@
-from prefscope.lfp_probe.validation import stage
+from prefscope.lfp.validation.stage import lfp_validate
 from prefscope.workflow import run_stage
 
-run_stage(snakemake, stage)
+run_stage(snakemake, lfp_validate)

@@ -23,7 +23,7 @@ def backend_from_config(
     """
     if name == "lexical":
         raise InputError("'lexical' is the offline backend of prefscope.interpret / "
-                         "prefscope.lfp_probe, not an LLM backend", column="backend")
+                         "prefscope.lfp, not an LLM backend", column="backend")
     cfg = parse_llm_config(llm_config)
     backend_cfg = cfg.backend(name)
     path = cache_path if cache_path is not None else cfg.cache

@@ -4,7 +4,7 @@ Records are texts as ``[(token, level), ...]`` with levels already discretised t
 the caller (over the whole dataset). The explainer sees records in ``token<TAB>level``
 blocks; the simulator predicts a level for every token from the explanation alone; the
 explanation's score is the correlation of predicted and true levels. The offline stand-ins
-with the same signatures live in :mod:`prefscope.lfp_probe.explain`.
+with the same signatures live in :mod:`prefscope.lfp.validation.explain`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Branch L, harvest: MLP outputs of the kept layers on the probe texts, written once."""

@@ -1,0 +1,1 @@
+"""Branch L, layers: per-layer parameter divergence of the policy from its base."""

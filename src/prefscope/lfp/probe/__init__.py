@@ -1,0 +1,1 @@
+"""Branch L, probe: contrastive triples, SAE-code deltas, the probe and its controls."""

@@ -1,0 +1,1 @@
+"""Branch L, validation: token-level explanations, relevance, and Table 7."""

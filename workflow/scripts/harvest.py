@@ -1,4 +1,0 @@
-from prefscope.harvest import stage
-from prefscope.workflow import run_stage
-
-run_stage(snakemake, stage)
