@@ -1,5 +1,6 @@
-# Config validation, wildcards and the input/param helpers every rule module uses.
-# Helpers live here (not beside the rules) so `snakemake --lint` sees rules and code apart.
+# Config validation, wildcards, and the input/param helpers several rule files share. A helper
+# that one rule file needs lives in rules/helpers/<that file>.smk, which it includes: functions
+# never sit beside rules, so `snakemake --lint` sees rules and code apart.
 import os
 from pathlib import Path
 
@@ -295,55 +296,10 @@ def lfp_is_rl(wildcards):
     return lfp_run(wildcards)["algorithm"] in RL_ALGORITHMS
 
 
-def lfp_base_inputs(wildcards):
-    """tiny-neox is built from the corpus; a local base directory is tracked as an input."""
-    spec = config["lfp"]["base_model"]
-    if spec == "tiny-neox":
-        return {"sentences": "results/lfp/corpus/sentences.parquet"}
-    if Path(spec).expanduser().is_dir():
-        return {"source": spec}
-    return {}
-
-
-def lfp_preference_source(wildcards):
-    """A branch-W dataset's pairs, a local table, or nothing for hf: ids."""
-    source = lfp_run(wildcards)["preferences"]
-    if not source:
-        raise ValueError(
-            f"config lfp.runs.{wildcards.run}: algorithm dpo needs 'preferences' (a dataset "
-            "name under datasets:, a Parquet/JSONL/CSV path, or hf:<owner>/<dataset>)"
-        )
-    if source in config["datasets"]:
-        return {"table": f"results/{source}/pairs.parquet"}
-    if source.startswith("hf:"):
-        return {}
-    return {"table": source}
-
-
 def lfp_prefixes(wildcards):
     """The RL run's prefix table (train + eval split): the demo corpus's or the user's."""
     prefixes = lfp_run(wildcards)["prefixes"]
     return "results/lfp/corpus/prefixes.parquet" if prefixes == "corpus" else prefixes
-
-
-def lfp_train_inputs(wildcards):
-    inputs = {"base": "results/lfp/base"}
-    if lfp_is_rl(wildcards):
-        inputs["prefixes"] = lfp_prefixes(wildcards)
-    else:
-        inputs["preferences"] = f"results/lfp/{wildcards.run}/preferences.parquet"
-    return inputs
-
-
-def lfp_settings(kind):
-    """Only the settings of the run's own algorithm, so editing the other kind re-runs nothing."""
-
-    def get(wildcards):
-        wanted = "rl" if lfp_is_rl(wildcards) else "dpo"
-        used = kind == wanted or (kind == "eval" and wanted == "rl")
-        return lfp_run(wildcards)[kind] if used else None
-
-    return get
 
 
 def lfp_probe_texts(wildcards):
@@ -353,68 +309,9 @@ def lfp_probe_texts(wildcards):
     return f"results/lfp/{wildcards.run}/preferences.parquet"
 
 
-def validation_backend():
-    return config["lfp"]["validation"]["backend"]
-
-
 def rewrite_backend():
     """The LLM that writes contrastive triples for preference runs (None: none)."""
     return config["lfp"]["triples"]["rewrite_backend"]
-
-
-def lfp_validation_params():
-    validation = dict(config["lfp"]["validation"])
-    if validation["backend"] != "lexical":
-        validation["llm"] = config["llm"]
-        validation["cache_path"] = llm_cache()
-    return validation
-
-
-def lfp_triples_llm(wildcards):
-    """LLM settings for rewrite triples (preference runs with triples.rewrite_backend)."""
-    backend = rewrite_backend()
-    if lfp_task(wildcards) == "vader" or not backend:
-        return None
-    return {
-        "llm": config["llm"],
-        "cache_path": llm_cache(),
-        "task_description": config["lfp"]["validation"]["task_description"][
-            lfp_task(wildcards)
-        ],
-    }
-
-
-def lfp_summary_inputs(wildcards):
-    base = f"results/lfp/{wildcards.run}"
-    inputs = {
-        "rlhf": f"{base}/rlhf.json",
-        "divergence": f"{base}/divergence.json",
-        "sae_small": f"{base}/sae/small",
-        "sae_big": f"{base}/sae/big",
-        "overlap": f"{base}/probe/overlap.json",
-        "probe": f"{base}/probe/probe.json",
-        "per_word": f"{base}/probe/per_word.parquet",
-        "validation": f"{base}/probe/validation.json",
-    }
-    if lfp_task(wildcards) == "vader":  # ablation needs the reward function
-        inputs["ablation"] = f"{base}/probe/ablation.json"
-        inputs["completions"] = f"{base}/probe/completions.parquet"
-    return inputs
-
-
-def lfp_page_inputs(wildcards):
-    base = f"results/lfp/{wildcards.run}"
-    inputs = {
-        "summary": f"{base}/summary.json",
-        "explanations": f"{base}/probe/explanations.json",
-        "divergence": f"{base}/divergence.png",
-        "pca": f"{base}/probe/pca.png",
-    }
-    # per-word errors and the ablation exist for VADER runs only
-    if lfp_task(wildcards) == "vader":
-        inputs["error_vs_count"] = f"{base}/probe/error_vs_count.png"
-        inputs["completions"] = f"{base}/probe/completions.parquet"
-    return inputs
 
 
 # ---------------------------------------------------------------- report pages

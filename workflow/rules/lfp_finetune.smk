@@ -3,6 +3,9 @@
 # the paper's).
 
 
+include: "helpers/lfp_finetune.smk"
+
+
 rule lfp_corpus:
     output:
         sentences="results/lfp/corpus/sentences.parquet",

@@ -2,6 +2,9 @@
 # probe. Stages: prefscope.lfp.probe.stage.
 
 
+include: "helpers/lfp_probe.smk"
+
+
 rule lfp_triples:
     input:
         texts=lfp_probe_texts,

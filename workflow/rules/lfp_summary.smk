@@ -2,6 +2,9 @@
 # Stage: prefscope.lfp.summary.stage.
 
 
+include: "helpers/lfp_summary.smk"
+
+
 rule lfp_summary:
     input:
         unpack(lfp_summary_inputs),

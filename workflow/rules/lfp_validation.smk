@@ -2,6 +2,9 @@
 # Stage: prefscope.lfp.validation.stage.
 
 
+include: "helpers/lfp_validation.smk"
+
+
 rule lfp_validate:
     input:
         policy="results/lfp/{run}/policy",

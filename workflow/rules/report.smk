@@ -1,3 +1,6 @@
+include: "helpers/report.smk"
+
+
 rule report:
     input:
         unpack(report_inputs),
