@@ -61,3 +61,46 @@ def test_demo_weights_name_known_concepts():
             {"datasets": {"d": {"source": "demo", "demo": {"truth": {"weights": {"humour": 1}}}}}},
             SCHEMA,
         )
+
+
+def test_both_branches_share_one_sae_definition():
+    ref = {"$ref": "#/$defs/sae_architecture"}
+    schema = yaml.safe_load(Path(SCHEMA).read_text())
+    assert ref.items() <= schema["properties"]["sae"].items()
+    assert ref.items() <= schema["properties"]["lfp"]["properties"]["sae"].items()
+    config = {}
+    validate(config, SCHEMA)
+    w, lfp = config["sae"], config["lfp"]["sae"]
+    assert (w["architecture"], w["signed"], w["tied"], w["matryoshka"]) == (
+        "batchtopk", True, False, None,
+    )  # fmt: skip
+    assert (lfp["architecture"], lfp["signed"], lfp["tied"], lfp["k"]) == (
+        "relu_l1", False, True, 4,
+    )  # fmt: skip
+
+
+def test_architecture_dependent_defaults_stay_valid():
+    config = {"sae": {"architecture": "relu_l1"}, "lfp": {"sae": {"architecture": "topk"}}}
+    validate(config, SCHEMA)
+    assert not config["sae"]["signed"] and not config["lfp"]["sae"]["tied"]
+
+
+@pytest.mark.parametrize(
+    ("sae", "message"),
+    [
+        ({"architecture": "topk", "tied": True}, "tied encoder/decoder weights need"),
+        ({"architecture": "batchtopk", "tied": True}, "tied encoder/decoder weights need"),
+        ({"architecture": "relu_l1", "signed": True}, "signed latents need"),
+        ({"architecture": "relu_l1", "matryoshka": [8, 32]}, "matryoshka prefixes need"),
+    ],
+)
+def test_invalid_sae_combinations_are_schema_errors(sae, message):
+    with pytest.raises(Exception, match=message):
+        validate({"sae": dict(sae)}, SCHEMA)
+    lfp_sae = {k: v for k, v in sae.items() if k != "matryoshka"}
+    if lfp_sae != sae:  # branch L sets no prefix lengths at all
+        with pytest.raises(Exception, match="matryoshka"):
+            validate({"lfp": {"sae": dict(sae)}}, SCHEMA)
+    else:
+        with pytest.raises(Exception, match=message):
+            validate({"lfp": {"sae": dict(sae)}}, SCHEMA)

@@ -8,7 +8,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from prefscope.interpret.backend import Annotator, Describer, PairText, make_backends
+from prefscope.interpret.backend import Annotator, Describer, PairText
+from prefscope.interpret.explain import make_backends
 from prefscope.interpret.lexical import (
     LexicalBackend,
     count_ngrams,

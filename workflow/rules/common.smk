@@ -140,7 +140,7 @@ def embed_backend_params():
 
 
 def llm_cache():
-    return config["llm"].get("cache", "results/cache/llm.sqlite")
+    return config["llm"]["cache"]  # the schema fills in its default
 
 
 def llm_params(*backends):

@@ -5,7 +5,9 @@ pairs on which a feature fires strongly, and *annotate* held-out pairs with seve
 at once (which response shows each concept more). The offline ``lexical`` backend answers
 both from n-gram statistics; LLM backends (``prefscope.llm``) answer them with prompts.
 Pairs are always oriented so that response A has more of the feature: backends never see
-signs, only texts.
+signs, only texts. This module is the interface only; the stage that needs backends builds
+them (:func:`prefscope.interpret.explain.make_backends`), so implementations import it and
+never the other way round.
 """
 
 from __future__ import annotations
@@ -58,33 +60,3 @@ class Annotator(Protocol):
 
     def usage(self) -> dict[str, Any]: ...
 
-
-def make_backends(
-    describer: str,
-    annotator: str | None,
-    llm_config: dict[str, Any],
-    background: Sequence[str],
-    cache_path: str | None = None,
-) -> tuple[Describer, Annotator]:
-    """Build the describer and annotator named in the config.
-
-    ``lexical`` needs ``background`` (all responses of the dataset) for its prior; any other
-    name is looked up in ``llm_config["backends"]`` by :mod:`prefscope.llm` (imported lazily so
-    the offline path never imports HTTP clients or vLLM).
-    """
-    annotator = annotator or describer
-    built: dict[str, Any] = {}
-
-    def build(name: str) -> Any:
-        if name not in built:
-            if name == "lexical":
-                from prefscope.interpret.lexical import LexicalBackend
-
-                built[name] = LexicalBackend(background)
-            else:
-                from prefscope.llm import make_feature_backend
-
-                built[name] = make_feature_backend(name, llm_config, cache_path=cache_path)
-        return built[name]
-
-    return build(describer), build(annotator)

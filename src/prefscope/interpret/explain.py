@@ -11,6 +11,7 @@ fidelity stage reports them as dead.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,8 @@ import polars as pl
 from tqdm.auto import tqdm
 
 from prefscope.errors import InputError
-from prefscope.interpret.backend import PairText, make_backends
+from prefscope.interpret.backend import Annotator, Describer, PairText
+from prefscope.interpret.lexical import LexicalBackend
 from prefscope.interpret.sampling import derived_seed, pair_text, sample_examples
 from prefscope.io import load_npy, write_json
 
@@ -105,6 +107,35 @@ def explain_features(
             record["examples"] = [[int(pair_ids[r]) for r in s.rows] for s in samples]
         records.append(record)
     return records
+
+
+def make_backends(
+    describer: str,
+    annotator: str | None,
+    llm_config: dict[str, Any],
+    background: Sequence[str],
+    cache_path: str | None = None,
+) -> tuple[Describer, Annotator]:
+    """Build the describer and annotator named in the config.
+
+    ``lexical`` needs ``background`` (all responses of the dataset) for its prior; any other
+    name is looked up in ``llm_config["backends"]`` by :mod:`prefscope.llm` (imported lazily so
+    the offline path never imports HTTP clients or vLLM).
+    """
+    annotator = annotator or describer
+    built: dict[str, Any] = {}
+
+    def build(name: str) -> Any:
+        if name not in built:
+            if name == "lexical":
+                built[name] = LexicalBackend(background)
+            else:
+                from prefscope.llm import make_feature_backend
+
+                built[name] = make_feature_backend(name, llm_config, cache_path=cache_path)
+        return built[name]
+
+    return build(describer), build(annotator)
 
 
 def stage_backends(pairs: pl.DataFrame, params: dict) -> tuple[Any, Any]:

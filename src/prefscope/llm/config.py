@@ -14,7 +14,6 @@ from prefscope.errors import InputError
 
 BACKEND_TYPES = ("openai", "vllm", "transformers")
 TOKEN_PARAMS = ("max_completion_tokens", "max_tokens")
-DEFAULT_CACHE = "results/cache/llm.sqlite"
 
 
 @dataclass(frozen=True)
@@ -60,9 +59,10 @@ class BackendConfig:
 
 @dataclass(frozen=True)
 class LLMConfig:
-    """The whole ``llm:`` section."""
+    """The whole ``llm:`` section. Defaults are the config schema's (pinned by
+    tests/unit/test_config_defaults.py); they apply where no config is given."""
 
-    cache: str | None = DEFAULT_CACHE  # null: no persistent cache
+    cache: str | None = "results/cache/llm.sqlite"  # null: no persistent cache
     max_calls: int | None = 20000  # per backend per stage run; null = unlimited
     max_tokens: int | None = 20_000_000  # prompt + completion, per backend per stage run
     backends: dict[str, BackendConfig] = field(default_factory=dict)

@@ -18,6 +18,10 @@ class SAEConfig:
     for ``batchtopk`` (the batch keeps its k·B largest entries). ``signed`` selects by
     |pre-activation| and keeps the sign (identity activation), which suits antisymmetric
     inputs such as embedding differences; otherwise activations pass through a ReLU.
+
+    The defaults are the config schema's shared SAE block (``$defs/sae_architecture``),
+    pinned by tests/unit/test_config_defaults.py; config sections that differ (branch W's
+    ``signed``, branch L's tied ReLU) say so in the schema.
     """
 
     d_in: int

@@ -42,7 +42,7 @@ class HarvestConfig:
     """Settings that change the harvested activations."""
 
     batch_size: int = 32
-    max_length: int = 64
+    max_length: int = 256
     dtype: str = "float16"  # "float16" | "float32"
     shard_tokens: int = 200_000
     max_texts: int | None = None
