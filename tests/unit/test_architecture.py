@@ -228,3 +228,22 @@ def test_import_reader_resolves_modules_names_and_relative_imports(tmp_path, sou
     known = {"prefscope.lfp.probe.triples": path}
     found = list(imports("prefscope.lfp.probe.stage", path, known))
     assert [(t, n) for t, n, _ in found] == [expected]
+
+
+MAX_FILE_LINES = 400
+MAX_FUNCTION_LINES = 80
+
+
+def test_files_and_functions_stay_small():
+    """One idea per module, one step per function: long ones are where bugs hide."""
+    too_long = []
+    for mod, path in modules().items():
+        text = path.read_text()
+        if text.count("\n") > MAX_FILE_LINES:
+            too_long.append(f"{path.relative_to(SRC)}: {text.count(chr(10))} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                length = node.end_lineno - node.lineno + 1
+                if length > MAX_FUNCTION_LINES:
+                    too_long.append(f"{path.relative_to(SRC)}:{node.lineno} {node.name}: {length}")
+    assert too_long == []
