@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from collections.abc import Mapping
 from typing import Any
 
 from prefscope.errors import InputError
@@ -123,3 +124,23 @@ class TrainConfig:
             raise InputError(f"must be positive, got {self.lr}", column="lr")
         if not 0 < self.threshold_ema <= 1:
             raise InputError(f"must be in (0, 1], got {self.threshold_ema}", column="threshold_ema")
+
+
+def configs_from_settings(
+    settings: Mapping[str, Any], d_in: int, **fixed: Any
+) -> tuple[SAEConfig, TrainConfig]:
+    """The SAE and training configs of a config section (``sae`` or ``lfp.sae``).
+
+    Both sections share the schema's SAE definition, so one reading serves both: each key
+    goes to the dataclass with a field of that name, ``fixed`` values (``n_latents`` when the
+    caller sizes the dictionary) override the section, and keys of neither (branch L's
+    ``multiple``, ``val_fraction``) are the caller's. Absent keys keep the dataclass
+    defaults, which tests/unit/test_config_defaults.py pins to the schema's.
+    """
+    values = {**settings, "d_in": d_in, **fixed}
+    arch = {f.name for f in fields(SAEConfig)}
+    train = {f.name for f in fields(TrainConfig)}
+    return (
+        SAEConfig(**{k: v for k, v in values.items() if k in arch}),
+        TrainConfig(**{k: v for k, v in values.items() if k in train}),
+    )

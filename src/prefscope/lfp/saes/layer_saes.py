@@ -39,24 +39,11 @@ def split_by_text(seq: np.ndarray, val_fraction: float, seed: int) -> np.ndarray
 
 def train_layer_sae(x: np.ndarray, seq: np.ndarray, n_latents: int, params: dict[str, Any]):
     """Train one SAE; returns (model, metrics on the validation rows)."""
-    from prefscope.sae import SAEConfig, TrainConfig, evaluate, train_sae
+    from prefscope.sae import evaluate, train_sae
+    from prefscope.sae.config import configs_from_settings
 
-    p = params
-    val = split_by_text(seq, p["val_fraction"], p["seed"])
-    cfg = SAEConfig(
-        d_in=int(x.shape[1]),
-        n_latents=n_latents,
-        architecture=p["architecture"],
-        tied=p["tied"],
-        l1_coef=p["l1_coef"],
-    )
-    train_cfg = TrainConfig(
-        lr=p["lr"],
-        batch_size=p["batch_size"],
-        max_epochs=p["max_epochs"],
-        seed=p["seed"],
-        progress=p.get("progress", True),
-    )
+    val = split_by_text(seq, params["val_fraction"], params["seed"])
+    cfg, train_cfg = configs_from_settings(params, int(x.shape[1]), n_latents=n_latents)
     model, _history = train_sae(x[~val], x[val], cfg, train_cfg)
     metrics = {k: float(v) for k, v in evaluate(model, x[val]).items()}
     metrics.update(n_latents=n_latents, n_train=int((~val).sum()), n_val=int(val.sum()))
