@@ -9,10 +9,8 @@ from the ``summary.json`` files only, so it is cheap and rebuilt whenever one ch
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from prefscope.io import read_json, write_text
 from prefscope.report.dataset_page import auc_name
 from prefscope.report.page import Markup, ci, esc, fmt, kv_table, page, render_value
 
@@ -239,21 +237,3 @@ def index_page(
             "<div class='cards'>" + "".join(run_card(n, s) for n, s in runs.items()) + "</div>"
         )
     return page("prefscope results", body)
-
-
-def stage(
-    inputs: dict[str, Any], outputs: dict[str, Any], params: dict[str, Any], threads: int
-) -> None:
-    """Workflow stage: ``inputs`` datasets / runs (summary.json paths, in the order of
-    ``params`` datasets / runs) and optionally compare."""
-
-    def load(paths: Any, names: list[str]) -> dict[str, dict[str, Any]]:
-        paths = [paths] if isinstance(paths, str | Path) else list(paths or [])
-        if len(paths) != len(names):
-            raise ValueError(f"{len(names)} names for {len(paths)} summaries")
-        return {n: read_json(p) for n, p in zip(names, paths, strict=True)}
-
-    datasets = load(inputs.get("datasets"), list(params["datasets"]))
-    runs = load(inputs.get("runs"), list(params["runs"]))
-    compare = read_json(inputs["compare"]) if inputs.get("compare") else None
-    write_text(outputs["index"], index_page(datasets, runs, compare))

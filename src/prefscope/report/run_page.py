@@ -527,20 +527,3 @@ def run_page(
         table7_section(summary),
     ]
     return page(f"prefscope: {run}", body, nav="<a href='../../index.html'>all results</a>")
-
-
-def stage(
-    inputs: dict[str, Any], outputs: dict[str, Any], params: dict[str, Any], threads: int
-) -> None:
-    """Workflow stage: a run's summary, explanations, figures (and completions) -> its page."""
-    from prefscope.io import read_json, write_text
-
-    summary = read_json(inputs["summary"])
-    completions = pl.read_parquet(inputs["completions"]) if inputs.get("completions") else None
-    figures = {k: inputs.get(k) for k in ("divergence", "pca", "error_vs_count")}
-    write_text(
-        outputs["page"],
-        run_page(
-            summary, read_json(inputs["explanations"]), completions=completions, figures=figures
-        ),
-    )
