@@ -37,7 +37,7 @@ from scipy import stats
 from prefscope.analyze.effects import feature_table
 from prefscope.analyze.fdr import bh_fdr
 from prefscope.analyze.inputs import AnalyzeSettings, analysis_data
-from prefscope.analyze.logit import Z95
+from prefscope.analyze.logistic import Z95
 from prefscope.errors import InputError
 
 TEST_DESCRIPTION = (
