@@ -87,7 +87,8 @@ def dataset_card(name: str, s: dict[str, Any]) -> str:
     )
 
 
-def run_card(name: str, s: dict[str, Any]) -> str:
+def _finetune_items(s: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Task, algorithm and the evaluation before → after fine-tuning."""
     rlhf = s.get("rlhf") or {}
     ev = rlhf.get("evaluation") or {}
     before, after = ev.get("before") or {}, ev.get("after") or {}
@@ -106,6 +107,12 @@ def run_card(name: str, s: dict[str, Any]) -> str:
             )
     if "implicit_reward_accuracy" in ev:
         items.append(("implicit-reward accuracy", ev.get("implicit_reward_accuracy")))
+    return items
+
+
+def _probe_items(s: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Probe headline (within-sign τ), pooled τ and the controls beside them."""
+    items: list[tuple[str, Any]] = []
     k = s.get("kendall") or (s.get("probe") or {}).get("kendall")
     within = s.get("within_sign_kendall") or (s.get("probe") or {}).get("within_sign_kendall")
     sign_only = s.get("sign_only_baseline_kendall") or {}
@@ -161,6 +168,12 @@ def run_card(name: str, s: dict[str, Any]) -> str:
                 ),
             )
         )
+    return items
+
+
+def _ablation_items(s: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Ablation and Table 7, each with its matched-random control."""
+    items: list[tuple[str, Any]] = []
     ab = (s.get("ablation") or {}).get("mean_reward")
     if ab:
         items.append(
@@ -194,6 +207,11 @@ def run_card(name: str, s: dict[str, Any]) -> str:
                 ),
             )
         )
+    return items
+
+
+def run_card(name: str, s: dict[str, Any]) -> str:
+    items = _finetune_items(s) + _probe_items(s) + _ablation_items(s)
     return (
         f"<div class='card run' data-name='{esc(name)}'><h3><a href='lfp/{esc(name)}/report.html'>"
         f"{esc(name)}</a></h3>{kv_table(items)}</div>"
