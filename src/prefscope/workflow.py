@@ -4,11 +4,15 @@ Workflow scripts stay two lines long: they hand the ``snakemake`` object and a s
 function to :func:`run_stage`, which pins threads, sends every log line, warning and
 progress bar to the rule's ``log:`` file, and calls the stage with plain dicts. Stages are
 therefore ordinary functions that tests call without Snakemake.
+
+The convention: rule ``X`` in ``workflow/rules/<pkg>.smk`` runs ``workflow/scripts/X.py``,
+which runs the stage function ``X`` defined in ``prefscope.<pkg>.stage``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import inspect
 import logging
 import os
 import socket
@@ -67,8 +71,31 @@ def exit_when_orphaned(interval: float = 0.5) -> threading.Thread:
     return thread
 
 
+def stage_kwargs(smk: Any, stage: Callable[..., None]) -> dict[str, Any]:
+    """The keyword arguments of ``stage`` for a Snakemake job.
+
+    Always ``inputs``, ``outputs``, ``params`` and ``threads``; also ``config`` (the whole
+    workflow config as a dict) when the stage function has a ``config`` parameter. That is
+    for run-time settings that never change outputs (batching, concurrency, retries, the
+    name of a key variable): they stay out of the rule's ``params``, so editing them re-runs
+    nothing, yet every script still reads ``run_stage(snakemake, X)``.
+    """
+    kwargs: dict[str, Any] = {
+        "inputs": _named(smk.input),
+        "outputs": _named(smk.output),
+        "params": dict(smk.params.items()),
+        "threads": int(smk.threads),
+    }
+    if "config" in inspect.signature(stage).parameters:
+        kwargs["config"] = dict(smk.config)
+    return kwargs
+
+
 def run_stage(smk: Any, stage: Callable[..., None]) -> None:
-    """Run ``stage`` for a Snakemake job, logging everything to ``smk.log[0]``."""
+    """Run ``stage`` for a Snakemake job, logging everything to ``smk.log[0]``.
+
+    Arguments come from :func:`stage_kwargs` (``config`` only for stages that take it).
+    """
     log_path = smk.log[0] if len(smk.log) else None
     setup_logging(None)
     with contextlib.ExitStack() as stack:
@@ -90,12 +117,7 @@ def run_stage(smk: Any, stage: Callable[..., None]) -> None:
             os.environ.get("CUDA_VISIBLE_DEVICES", "-"),
         )
         try:
-            stage(
-                inputs=_named(smk.input),
-                outputs=_named(smk.output),
-                params=dict(smk.params.items()),
-                threads=int(smk.threads),
-            )
+            stage(**stage_kwargs(smk, stage))
         except Exception:
             traceback.print_exc(file=sys.stderr)
             raise

@@ -7,7 +7,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from prefscope.analyze import analyze, controlled_logit
+from prefscope.analyze import controlled_logit
+from prefscope.analyze.stage import analyze
 from prefscope.errors import InputError
 
 PARAMS = {

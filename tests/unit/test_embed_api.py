@@ -187,10 +187,10 @@ def test_stage_meta_rerun_is_free_and_key_never_written(tmp_path, monkeypatch):
             "concurrency": 2,
             "price_per_million": 0.02,
         }
-        embed({"pairs": tmp_path / "pairs.parquet"}, out, params, 1, runtime=runtime)
+        embed({"pairs": tmp_path / "pairs.parquet"}, out, params, 1, config={"embed": runtime})
         meta = json.loads(out["meta"].read_text())
         calls = server.calls
-        embed({"pairs": tmp_path / "pairs.parquet"}, out, params, 1, runtime=runtime)
+        embed({"pairs": tmp_path / "pairs.parquet"}, out, params, 1, config={"embed": runtime})
         assert server.calls == calls  # the re-run asks for nothing
         rerun = json.loads(out["meta"].read_text())
     assert meta["dim"] == 12 and np.load(out["deltas"]).shape == (3, 12)

@@ -10,8 +10,7 @@ import polars as pl
 import pytest
 
 from prefscope.errors import InputError
-from prefscope.interpret.explain import explain
-from prefscope.interpret.fidelity import fidelity
+from prefscope.interpret.stage import explain, fidelity
 from prefscope.io import save_npy
 
 FILLER = [

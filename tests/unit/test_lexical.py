@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from prefscope.interpret.backend import Annotator, Describer, PairText
-from prefscope.interpret.explain import make_backends
+from prefscope.interpret.factory import make_backends
 from prefscope.interpret.lexical import (
     LexicalBackend,
     count_ngrams,

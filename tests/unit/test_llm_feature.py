@@ -7,7 +7,7 @@ import pytest
 from helpers.fake_openai import FakeOpenAI, Reply, annotate_by_word, openai_backend, task_text
 
 from prefscope.interpret.backend import Annotator, Describer, PairText
-from prefscope.interpret.explain import make_backends
+from prefscope.interpret.factory import make_backends
 from prefscope.llm import FeatureBackend, make_feature_backend
 from prefscope.llm.prompts import ANNOTATE_SYSTEM, DESCRIBE_SYSTEM
 

@@ -14,8 +14,7 @@ import polars as pl
 import pytest
 from helpers.fake_openai import FakeOpenAI, annotate_by_word, blocks, openai_backend, task_text
 
-from prefscope.interpret.explain import explain
-from prefscope.interpret.fidelity import fidelity
+from prefscope.interpret.stage import explain, fidelity
 from prefscope.io import save_npy
 from prefscope.llm.prompts import ANNOTATE_SYSTEM, DESCRIBE_SYSTEM
 

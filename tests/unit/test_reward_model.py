@@ -9,13 +9,8 @@ import polars as pl
 import pytest
 from lfp_tiny import tiny_model_and_tokenizer
 
-from prefscope.analyze import analyze
-from prefscope.analyze.reward_model import (
-    RewardModelSettings,
-    encode,
-    reward_model,
-    training_pairs,
-)
+from prefscope.analyze.reward_model import RewardModelSettings, encode, training_pairs
+from prefscope.analyze.stage import analyze, reward_model
 from prefscope.errors import InputError
 
 GOOD = ["the movie was great fun", "i loved the music", "a superb cast"]

@@ -9,7 +9,7 @@ import pytest
 from prefscope.errors import InputError
 from prefscope.io import load_npy, read_json, save_npy
 from prefscope.sae import encode, load_sae
-from prefscope.sae.stage import difference_training_data, train
+from prefscope.sae.stage import difference_training_data, train_sae
 
 
 def _pairs(n: int) -> pl.DataFrame:
@@ -45,8 +45,8 @@ def test_stage_writes_model_codes_and_metrics(tmp_path):
     params = {"sae": {"architecture": "batchtopk", "signed": True, "n_latents": 16, "k": 2,
                       "matryoshka": [4, 16], "max_epochs": 3, "min_epochs": 1,
                       "batch_size": 32, "seed": 0}}
-    train({"pairs": str(tmp_path / "pairs.parquet"), "deltas": str(tmp_path / "deltas.npy")},
-          outputs, params, threads=1)
+    inputs = {"pairs": str(tmp_path / "pairs.parquet"), "deltas": str(tmp_path / "deltas.npy")}
+    train_sae(inputs, outputs, params, threads=1)
     codes = load_npy(outputs["codes"])
     assert codes.shape == (n, 16) and codes.dtype == np.float32
     np.testing.assert_array_equal(codes, encode(load_sae(out), deltas))
@@ -68,6 +68,6 @@ def test_stage_warns_when_fewer_training_rows_than_latents(tmp_path, caplog):
     params = {"sae": {"architecture": "topk", "n_latents": 32, "k": 2, "max_epochs": 1,
                       "min_epochs": 1, "batch_size": 8, "seed": 0}}
     with caplog.at_level("WARNING", logger="prefscope"):
-        train({"pairs": str(tmp_path / "pairs.parquet"), "deltas": str(tmp_path / "deltas.npy")},
-              outputs, params, threads=1)
+        inputs = {"pairs": str(tmp_path / "pairs.parquet"), "deltas": str(tmp_path / "deltas.npy")}
+        train_sae(inputs, outputs, params, threads=1)
     assert any("only 16 training rows for 32 latents" in r.message for r in caplog.records)

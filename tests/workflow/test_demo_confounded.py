@@ -20,7 +20,7 @@ import pytest
 import yaml
 from smkapi import REPO
 
-from prefscope.analyze import analyze
+from prefscope.analyze.stage import analyze
 from prefscope.data.stage import demo_pairs, ingest
 from prefscope.report.stage import report
 

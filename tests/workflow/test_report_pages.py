@@ -250,7 +250,7 @@ def test_dataset_text_with_markup_runs_nothing(demo_run, driver, tmp_path):
 
 
 def test_branch_l_text_with_markup_runs_nothing(demo_run, driver, tmp_path):
-    from prefscope.report.run_page import stage
+    from prefscope.report.stage import lfp_report
 
     base = demo_run / "results/lfp/vader"
     explanations = json.loads((base / "probe/explanations.json").read_text())
@@ -275,7 +275,7 @@ def test_branch_l_text_with_markup_runs_nothing(demo_run, driver, tmp_path):
         "error_vs_count": base / "probe/error_vs_count.png",
     }
     page = tmp_path / "report.html"
-    stage({k: str(v) for k, v in inputs.items()}, {"page": str(page)}, {}, 1)
+    lfp_report({k: str(v) for k, v in inputs.items()}, {"page": str(page)}, {}, 1)
     _assert_inert(driver, page)
 
 
@@ -334,7 +334,7 @@ _EXPLAIN_KEYS = (
 
 def _explain(root: Path, codes: np.ndarray, d: Path, cfg: dict) -> dict:
     """The real explain stage (the demo's settings) on ``codes``, in the folder ``d``."""
-    from prefscope.interpret.explain import explain
+    from prefscope.interpret.stage import explain
 
     d.mkdir(parents=True, exist_ok=True)
     np.save(d / "codes.npy", codes)
@@ -350,7 +350,7 @@ def _explain(root: Path, codes: np.ndarray, d: Path, cfg: dict) -> dict:
 
 def _analyze_and_report(root: Path, d: Path, cfg: dict, fidelity: pl.DataFrame) -> Path:
     """The real analyze and report stages on ``d/codes.npy``; returns the report folder."""
-    from prefscope.analyze import analyze
+    from prefscope.analyze.stage import analyze
     from prefscope.report.stage import report
 
     inputs = {k: str(v) for k, v in _report_inputs(root).items()}

@@ -46,9 +46,9 @@ rule compare_sae:
         sae=compare_sae_settings(),
         balance=config["compare"]["balance"],
         seed=config["compare"]["seed"],
-        code=script_code("compare_train.py"),
+        code=script_code("compare_sae.py"),
     script:
-        "../scripts/compare_train.py"
+        "../scripts/compare_sae.py"
 
 
 rule compare:

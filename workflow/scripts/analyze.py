@@ -1,4 +1,4 @@
-from prefscope.analyze import analyze
+from prefscope.analyze.stage import analyze
 from prefscope.workflow import run_stage
 
 run_stage(snakemake, analyze)

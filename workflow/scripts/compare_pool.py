@@ -1,4 +1,4 @@
-from prefscope.compare.stage import pool
+from prefscope.compare.stage import compare_pool
 from prefscope.workflow import run_stage
 
-run_stage(snakemake, pool)
+run_stage(snakemake, compare_pool)

@@ -1,4 +1,4 @@
-from prefscope.interpret.explain import explain
+from prefscope.interpret.stage import explain
 from prefscope.workflow import run_stage
 
 run_stage(snakemake, explain)

@@ -1,4 +1,4 @@
-from prefscope.interpret.fidelity import fidelity
+from prefscope.interpret.stage import fidelity
 from prefscope.workflow import run_stage
 
 run_stage(snakemake, fidelity)

@@ -1,4 +1,4 @@
-from prefscope.report.index_page import stage
+from prefscope.report.stage import index
 from prefscope.workflow import run_stage
 
-run_stage(snakemake, stage)
+run_stage(snakemake, index)

@@ -1,4 +1,4 @@
-from prefscope.report.run_page import stage
+from prefscope.report.stage import lfp_report
 from prefscope.workflow import run_stage
 
-run_stage(snakemake, stage)
+run_stage(snakemake, lfp_report)

@@ -1,4 +1,4 @@
-from prefscope.analyze.reward_model import reward_model
+from prefscope.analyze.stage import reward_model
 from prefscope.workflow import run_stage
 
 run_stage(snakemake, reward_model)

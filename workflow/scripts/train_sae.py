@@ -1,4 +1,4 @@
-from prefscope.sae.stage import train
+from prefscope.sae.stage import train_sae
 from prefscope.workflow import run_stage
 
-run_stage(snakemake, train)
+run_stage(snakemake, train_sae)

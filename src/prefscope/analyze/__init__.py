@@ -8,10 +8,10 @@ for controls only, the embedding probe, all SAE features and the Lasso subsets.
 
 from prefscope.analyze.auc import AucEstimate, bootstrap_aucs, roc_auc, weighted_auc
 from prefscope.analyze.fdr import bh_fdr
+from prefscope.analyze.inputs import AnalyzeSettings
 from prefscope.analyze.lasso import ControlledLasso, LassoFit, LassoSubset, lasso_subsets
 from prefscope.analyze.logit import LogitResult, controlled_logit
 from prefscope.analyze.probe import ProbeConfig, ProbeFit, fit_probe
-from prefscope.analyze.stage import AnalyzeSettings, analyze
 from prefscope.analyze.winrate import WinRateResult, prevalence, win_rates
 
 __all__ = [
@@ -24,7 +24,6 @@ __all__ = [
     "ProbeConfig",
     "ProbeFit",
     "WinRateResult",
-    "analyze",
     "bh_fdr",
     "bootstrap_aucs",
     "controlled_logit",

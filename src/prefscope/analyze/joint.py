@@ -11,7 +11,7 @@ share credit), so both are reported side by side.
 Columns are standardized (coefficients in log-odds per SD, as in
 :func:`prefscope.analyze.logit.controlled_logit`); the fit is Newton's method with step
 halving on one ``(1 + c + m)``-parameter problem. Standard errors are model-based, or
-cluster-robust when cluster ids are given (:func:`prefscope.analyze.logit.cluster_sandwich`).
+cluster-robust when cluster ids are given (:func:`prefscope.analyze.logistic.cluster_sandwich`).
 """
 
 from __future__ import annotations
@@ -23,14 +23,14 @@ import numpy as np
 from scipy import stats
 
 from prefscope.analyze.auc import bootstrap_weights
-from prefscope.analyze.logit import (
-    _MAX_COND,
-    _SATURATED_ETA,
+from prefscope.analyze.logistic import (
+    MAX_COND,
+    SATURATED_ETA,
     Z95,
-    _check_binary,
-    _cluster_codes,
-    _logistic_state,
+    check_binary,
+    cluster_codes,
     cluster_sandwich,
+    logistic_state,
     standardize,
 )
 
@@ -75,7 +75,7 @@ def joint_logit(
     bootstrap resamples, of whole ``groups`` when given (see
     :func:`prefscope.analyze.auc.bootstrap_weights`), columns standardized once on the full
     sample."""
-    y = _check_binary(y)
+    y = check_binary(y)
     n = y.size
     if n == 0 or y.min() == y.max():
         raise ValueError("y needs both classes to fit a logistic regression")
@@ -96,9 +96,9 @@ def joint_logit(
         lo, hi, n_boot_ok = _bootstrap(y, design, beta, groups, n_bootstrap, seed, tol)
         boot_lo[live], boot_hi[live] = lo[1 + c :], hi[1 + c :]
     if groups is not None and status == "ok":
-        mu, _, _ = _logistic_state(y, (design @ beta)[:, None])
+        mu, _, _ = logistic_state(y, (design @ beta)[:, None])
         scores = design * (y - mu[:, 0])[:, None]
-        cov = cluster_sandwich(scores, cov, _cluster_codes(groups, n))
+        cov = cluster_sandwich(scores, cov, cluster_codes(groups, n))
     coef = np.full(m, np.nan)
     se = np.full(m, np.nan)
     if status == "ok":
@@ -170,7 +170,7 @@ def _newton(
         beta = np.array(start, dtype=np.float64)
 
     def state(b: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-        mu, w, _ = _logistic_state(y, (design @ b)[:, None])
+        mu, w, _ = logistic_state(y, (design @ b)[:, None])
         eta = design @ b
         ll = float(mult @ (y * eta - np.maximum(eta, 0) - np.log1p(np.exp(-np.abs(eta)))))
         return mu[:, 0], w[:, 0] * mult, ll
@@ -179,9 +179,9 @@ def _newton(
     nan_cov = np.full((p, p), np.nan)
     for it in range(1, max_iter + 1):
         hess = (design * w[:, None]).T @ design
-        if np.linalg.cond(hess) > _MAX_COND:
+        if np.linalg.cond(hess) > MAX_COND:
             eta = design @ beta
-            sat = np.abs(eta).max() > _SATURATED_ETA
+            sat = np.abs(eta).max() > SATURATED_ETA
             return beta, nan_cov, "separated" if sat else "singular", it
         step = np.linalg.solve(hess, design.T @ (mult * (y - mu)))
         scale = 1.0
@@ -195,6 +195,6 @@ def _newton(
         if np.abs(scale * step).max() < tol:
             hess = (design * w[:, None]).T @ design
             return beta, np.linalg.inv(hess), "ok", it
-        if it >= 25 and np.abs(design @ beta).max() > _SATURATED_ETA:
+        if it >= 25 and np.abs(design @ beta).max() > SATURATED_ETA:
             return beta, nan_cov, "separated", it
     return beta, nan_cov, "not_converged", max_iter

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from prefscope.analyze.logit import standardize
+from prefscope.analyze.logistic import standardize
 
 log = logging.getLogger("prefscope.analyze")
 

@@ -15,28 +15,34 @@ estimates and ``status == "separated"``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
 
 from prefscope.analyze.auc import bootstrap_weights
+from prefscope.analyze.logistic import (
+    SATURATED_ETA,
+    Z95,
+    as_2d,
+    batched_solve,
+    check_binary,
+    cluster_codes,
+    cluster_sandwich,
+    colsum,
+    logistic_state,
+    standardize,
+)
 
 log = logging.getLogger("prefscope.analyze")
-
-Z95 = float(stats.norm.ppf(0.975))
 
 #: Fit outcomes, stored per feature in :attr:`LogitResult.status`.
 STATUSES = ("ok", "separated", "not_converged", "singular", "constant")
 
-# |linear predictor| beyond which a fitted probability is within 2e-9 of 0 or 1: a fit that
-# has not converged and has such rows is separated (the MLE does not exist).
-_SATURATED_ETA = 20.0
 # Elements of one [N, m] working array: small enough to stay in CPU cache, which measured
 # 2-3x faster than large chunks (the work is memory-bound elementwise passes).
 _CHUNK_ELEMENTS = 100_000
-# A Hessian this ill-conditioned means x is collinear with the controls, or all weights vanished.
-_MAX_COND = 1e12
 
 
 @dataclass(frozen=True)
@@ -69,60 +75,6 @@ class LogitResult:
         return self.status == "separated"
 
 
-def standardize(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Column-standardize (population SD); columns with SD 0 are returned centred, SD = 0."""
-    a = np.asarray(a, dtype=np.float64)
-    mean = a.mean(axis=0)
-    sd = a.std(axis=0)
-    safe = np.where(sd > 0, sd, 1.0)
-    return (a - mean) / safe, mean, sd
-
-
-def _as_2d(a: np.ndarray | None, n: int, name: str) -> np.ndarray:
-    if a is None:
-        return np.empty((n, 0))
-    a = np.asarray(a, dtype=np.float64)
-    if a.ndim == 1:
-        a = a[:, None]
-    if a.ndim != 2 or a.shape[0] != n:
-        raise ValueError(f"{name} must have {n} rows, got shape {a.shape}")
-    if not np.isfinite(a).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return a
-
-
-def _check_binary(y: np.ndarray) -> np.ndarray:
-    y = np.asarray(y, dtype=np.float64).ravel()
-    if not np.isin(y, (0.0, 1.0)).all():
-        raise ValueError("y must contain only 0 and 1")
-    return y
-
-
-def _logistic_state(
-    y: np.ndarray, eta: np.ndarray, mult: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Fitted probabilities, IRLS weights and log-likelihood per column from one ``exp``.
-
-    ``np.logaddexp`` and ``expit`` each cost several times a plain ``exp`` on large arrays, and
-    they dominate the run time, so both are derived from ``e = exp(-|eta|)``. ``mult`` (row
-    multiplicities of a bootstrap resample) scales the weights and the log-likelihood.
-    """
-    e = np.exp(-np.abs(eta))
-    inv = 1.0 / (1.0 + e)
-    mu = np.where(eta >= 0, inv, e * inv)
-    w = e * inv * inv
-    ones = np.ones(eta.shape[0]) if mult is None else mult
-    if mult is not None:
-        w *= mult[:, None]
-        y = y * mult
-    ll = y @ eta - ones @ np.maximum(eta, 0.0) - ones @ np.log1p(e)
-    return mu, w, ll
-
-
-def _colsum(a: np.ndarray) -> np.ndarray:
-    return np.ones(a.shape[0]) @ a  # a BLAS pass, several times faster than a.sum(axis=0)
-
-
 def _controls_mle(y: np.ndarray, cs: np.ndarray, max_iter: int = 50) -> np.ndarray:
     """MLE of (intercept, controls) alone, by plain Newton (one small, well-posed model)."""
     design = np.column_stack([np.ones(y.size), cs])
@@ -130,12 +82,75 @@ def _controls_mle(y: np.ndarray, cs: np.ndarray, max_iter: int = 50) -> np.ndarr
     beta = np.zeros(design.shape[1])
     beta[0] = np.log(ybar / (1 - ybar))
     for _ in range(max_iter):
-        mu, w, _ = _logistic_state(y, (design @ beta)[:, None])
+        mu, w, _ = logistic_state(y, (design @ beta)[:, None])
         step = np.linalg.solve((design * w).T @ design, design.T @ (y - mu[:, 0]))
         beta += step
         if np.abs(step).max() < 1e-12:
             break
     return beta
+
+
+def _gradient_hessian(
+    y: np.ndarray,
+    cs: np.ndarray,
+    cc: np.ndarray,
+    x: np.ndarray,
+    mu: np.ndarray,
+    w: np.ndarray,
+    mult: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient [k, p] and Hessian [k, p, p] of k per-feature log-likelihoods (parameters:
+    intercept, controls, x); ``cc`` holds the row-wise products of control pairs."""
+    k = x.shape[1]
+    c = cs.shape[1]
+    p = c + 2
+    r = y[:, None] - mu
+    if mult is not None:
+        r *= mult[:, None]
+    wx = w * x
+    grad = np.empty((k, p))
+    grad[:, 0] = colsum(r)
+    grad[:, 1 : c + 1] = (cs.T @ r).T
+    grad[:, -1] = np.einsum("ij,ij->j", x, r)
+    hess = np.empty((k, p, p))
+    hess[:, 0, 0] = colsum(w)
+    hess[:, 0, 1 : c + 1] = hess[:, 1 : c + 1, 0] = (cs.T @ w).T
+    hess[:, 1 : c + 1, 1 : c + 1] = (cc.T @ w).T.reshape(k, c, c)
+    hess[:, 0, -1] = hess[:, -1, 0] = colsum(wx)
+    hess[:, 1 : c + 1, -1] = hess[:, -1, 1 : c + 1] = (cs.T @ wx).T
+    hess[:, -1, -1] = np.einsum("ij,ij->j", wx, x)
+    return grad, hess
+
+
+def _halved_step(
+    y: np.ndarray,
+    x: np.ndarray,
+    b_old: np.ndarray,
+    step: np.ndarray,
+    solved: np.ndarray,
+    ll: np.ndarray,
+    eta_of: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    mult: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
+    """The Newton step, halved per feature until its log-likelihood does not decrease: new
+    coefficients, the step scales and the new (eta, mu, w, log-likelihood).
+
+    Step halving keeps every log-likelihood non-decreasing: Newton from a poor start can
+    overshoot on heavy-tailed sparse codes.
+    """
+    scale = np.ones(b_old.shape[0])
+    b_new = b_old + step
+    eta = eta_of(b_new, x)
+    mu, w, ll_new = logistic_state(y, eta, mult)
+    for _ in range(30):
+        worse = solved & (ll_new < ll - 1e-10 * np.abs(ll))
+        if not worse.any():
+            break
+        scale[worse] *= 0.5
+        b_new[worse] = b_old[worse] + scale[worse, None] * step[worse]
+        eta[:, worse] = eta_of(b_new[worse], x[:, worse])
+        mu[:, worse], w[:, worse], ll_new[worse] = logistic_state(y, eta[:, worse], mult)
+    return b_new, scale, (eta, mu, w, ll_new)
 
 
 def _newton_chunk(
@@ -174,47 +189,19 @@ def _newton_chunk(
     active = np.arange(m)
     x = xs
     eta = eta_of(beta, x)
-    mu, w, ll = _logistic_state(y, eta, mult)
+    mu, w, ll = logistic_state(y, eta, mult)
     for it in range(1, max_iter + 1):
         if active.size == 0:
             break
-        k = active.size
-        r = y[:, None] - mu
-        if mult is not None:
-            r *= mult[:, None]
-        wx = w * x
-        grad = np.empty((k, p))
-        grad[:, 0] = _colsum(r)
-        grad[:, 1 : c + 1] = (cs.T @ r).T
-        grad[:, -1] = np.einsum("ij,ij->j", x, r)
-        hess = np.empty((k, p, p))
-        hess[:, 0, 0] = _colsum(w)
-        hess[:, 0, 1 : c + 1] = hess[:, 1 : c + 1, 0] = (cs.T @ w).T
-        hess[:, 1 : c + 1, 1 : c + 1] = (cc.T @ w).T.reshape(k, c, c)
-        hess[:, 0, -1] = hess[:, -1, 0] = _colsum(wx)
-        hess[:, 1 : c + 1, -1] = hess[:, -1, 1 : c + 1] = (cs.T @ wx).T
-        hess[:, -1, -1] = np.einsum("ij,ij->j", wx, x)
-
-        step, solved = _batched_solve(hess, grad)
+        grad, hess = _gradient_hessian(y, cs, cc, x, mu, w, mult)
+        step, solved = batched_solve(hess, grad)
         for j in np.flatnonzero(~solved):
-            sat = np.abs(eta[:, j]).max() > _SATURATED_ETA
+            sat = np.abs(eta[:, j]).max() > SATURATED_ETA
             status[active[j]] = "separated" if sat else "singular"
             n_iter[active[j]] = it
-        # Step halving keeps every log-likelihood non-decreasing: Newton from a poor start
-        # can overshoot on heavy-tailed sparse codes.
-        b_old = beta[active]
-        scale = np.ones(k)
-        b_new = b_old + step
-        eta = eta_of(b_new, x)
-        mu, w, ll_new = _logistic_state(y, eta, mult)
-        for _ in range(30):
-            worse = solved & (ll_new < ll - 1e-10 * np.abs(ll))
-            if not worse.any():
-                break
-            scale[worse] *= 0.5
-            b_new[worse] = b_old[worse] + scale[worse, None] * step[worse]
-            eta[:, worse] = eta_of(b_new[worse], x[:, worse])
-            mu[:, worse], w[:, worse], ll_new[worse] = _logistic_state(y, eta[:, worse], mult)
+        b_new, scale, (eta, mu, w, ll_new) = _halved_step(
+            y, x, beta[active], step, solved, ll, eta_of, mult
+        )
         beta[active] = b_new
         n_iter[active[solved]] = it
 
@@ -224,7 +211,7 @@ def _newton_chunk(
             cov[active[done]] = np.linalg.inv(hess[done])
         keep = solved & ~done
         # A coefficient still moving with saturated probabilities is separation: stop early.
-        diverging = keep & (np.abs(eta).max(axis=0) > _SATURATED_ETA) & (it >= 15)
+        diverging = keep & (np.abs(eta).max(axis=0) > SATURATED_ETA) & (it >= 15)
         status[active[diverging]] = "separated"
         keep &= ~diverging
         active, x, eta, mu, w, ll = (
@@ -236,45 +223,9 @@ def _newton_chunk(
             ll_new[keep],
         )
     if active.size:  # ran out of iterations
-        sat = np.abs(eta).max(axis=0) > _SATURATED_ETA
+        sat = np.abs(eta).max(axis=0) > SATURATED_ETA
         status[active] = np.where(sat, "separated", "not_converged")
     return beta, cov, status, n_iter
-
-
-def _batched_solve(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Solve a[i] @ x[i] = b[i]; ill-conditioned systems come back as 0, flagged False."""
-    ok = np.linalg.cond(a) < _MAX_COND
-    out = np.zeros_like(b)
-    if ok.any():
-        out[ok] = np.linalg.solve(a[ok], b[ok][..., None])[..., 0]
-    return out, ok
-
-
-def _cluster_codes(groups: np.ndarray, n: int) -> np.ndarray:
-    """Cluster ids as 0..G-1 (any hashable labels in, one per row)."""
-    groups = np.asarray(groups).ravel()
-    if groups.size != n:
-        raise ValueError(f"groups must have {n} entries, got {groups.size}")
-    return np.unique(groups, return_inverse=True)[1].ravel()
-
-
-def cluster_sandwich(scores: np.ndarray, bread: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    """Cluster-robust covariance ``G/(G-1) * bread @ (sum_g u_g u_g^T) @ bread``.
-
-    ``scores`` [n, ..., p] are the per-row score contributions x_i (y_i - mu_i), ``bread``
-    [..., p, p] the inverse Hessian, ``codes`` the cluster id of each row (0..G-1). Summing
-    the scores within a cluster first is what makes repeated rows one piece of evidence:
-    duplicating every row (within its cluster) doubles both the Hessian and each u_g and
-    leaves the covariance unchanged. Only the G/(G-1) small-sample factor is applied, so
-    that stays exact.
-    """
-    n_groups = int(codes.max()) + 1
-    if n_groups < 2:
-        return np.full_like(bread, np.nan)
-    u = np.zeros((n_groups, *scores.shape[1:]))
-    np.add.at(u, codes, scores)
-    meat = np.einsum("g...i,g...j->...ij", u, u)
-    return n_groups / (n_groups - 1) * bread @ meat @ bread
 
 
 def _chunk_sandwich(
@@ -289,7 +240,7 @@ def _chunk_sandwich(
     n, m = xs.shape
     c = cs.shape[1]
     eta = beta[:, 0] + cs @ beta[:, 1 : c + 1].T + xs * beta[:, -1]
-    mu, _, _ = _logistic_state(y, eta)
+    mu, _, _ = logistic_state(y, eta)
     r = y[:, None] - mu  # [n, m]
     design = np.empty((n, m, c + 2))
     design[:, :, 0] = 1.0
@@ -331,45 +282,21 @@ def _bootstrap_slopes(
     return lo, hi
 
 
-def controlled_logit(
+def _fit_in_chunks(
     y: np.ndarray,
-    x: np.ndarray,
-    controls: np.ndarray | None = None,
+    xs: np.ndarray,
+    cs: np.ndarray,
+    codes: np.ndarray | None,
+    groups: np.ndarray | None,
     *,
-    tol: float = 1e-10,
-    max_iter: int = 50,
-    groups: np.ndarray | None = None,
-    n_bootstrap: int = 0,
-    seed: int = 0,
-) -> LogitResult:
-    """Logistic regression of binary ``y`` on const + standardized controls + standardized x.
-
-    ``x`` is one feature (shape (N,)) or many (shape (N, M)); each column is fitted in its own
-    model with the same controls. Controls must vary (drop constant ones beforehand: the
-    intercept already spans them). Features with SD 0 get ``status="constant"``.
-    Standard errors come from the inverse Hessian (observed = expected information for the
-    canonical logit link), so they match ``statsmodels.Logit(...).fit().bse``. With ``groups``
-    (one cluster id per row, e.g. the split's prompt components) they are cluster-robust
-    instead (:func:`cluster_sandwich`): rows of one cluster, repeated pairs included, count as
-    one piece of evidence, not as many. With ``n_bootstrap`` > 0 each coefficient also gets a
-    percentile CI (``boot_ci_low/high``) from refits on ``n_bootstrap`` seeded resamples of
-    whole ``groups`` (rows when None), x and controls standardized once on the full sample.
-    """
-    y = _check_binary(y)
-    n = y.size
-    if n == 0 or y.min() == y.max():
-        raise ValueError("y needs both classes to fit a logistic regression")
-    one_d = np.ndim(x) == 1
-    xs = np.asarray(x)
-    xs = xs[:, None] if one_d else xs
-    if xs.ndim != 2 or xs.shape[0] != n:
-        raise ValueError(f"x must have {n} rows, got shape {xs.shape}")
-    cs = _as_2d(controls, n, "controls")
-    codes = None if groups is None else _cluster_codes(groups, n)
-    cs, _, c_sd = standardize(cs)
-    if (c_sd == 0).any():
-        raise ValueError(f"control column(s) {np.flatnonzero(c_sd == 0).tolist()} are constant")
-    m = xs.shape[1]
+    tol: float,
+    max_iter: int,
+    n_bootstrap: int,
+    seed: int,
+) -> tuple[np.ndarray, ...]:
+    """Fit every column of ``xs`` (standardized chunk by chunk, constant ones skipped) with the
+    standardized controls ``cs``: slope, its variance, bootstrap CI, status and iterations."""
+    n, m = xs.shape
     p = cs.shape[1] + 2
     coef = np.full(m, np.nan)
     var = np.full(m, np.nan)
@@ -398,6 +325,51 @@ def controlled_logit(
             )
         var[cols[ok]] = cov[ok, p - 1, p - 1]
         status[cols], n_iter[cols] = st, it
+    return coef, var, boot_lo, boot_hi, status, n_iter
+
+
+def controlled_logit(
+    y: np.ndarray,
+    x: np.ndarray,
+    controls: np.ndarray | None = None,
+    *,
+    tol: float = 1e-10,
+    max_iter: int = 50,
+    groups: np.ndarray | None = None,
+    n_bootstrap: int = 0,
+    seed: int = 0,
+) -> LogitResult:
+    """Logistic regression of binary ``y`` on const + standardized controls + standardized x.
+
+    ``x`` is one feature (shape (N,)) or many (shape (N, M)); each column is fitted in its own
+    model with the same controls. Controls must vary (drop constant ones beforehand: the
+    intercept already spans them). Features with SD 0 get ``status="constant"``.
+    Standard errors come from the inverse Hessian (observed = expected information for the
+    canonical logit link), so they match ``statsmodels.Logit(...).fit().bse``. With ``groups``
+    (one cluster id per row, e.g. the split's prompt components) they are cluster-robust
+    instead (:func:`cluster_sandwich`): rows of one cluster, repeated pairs included, count as
+    one piece of evidence, not as many. With ``n_bootstrap`` > 0 each coefficient also gets a
+    percentile CI (``boot_ci_low/high``) from refits on ``n_bootstrap`` seeded resamples of
+    whole ``groups`` (rows when None), x and controls standardized once on the full sample.
+    """
+    y = check_binary(y)
+    n = y.size
+    if n == 0 or y.min() == y.max():
+        raise ValueError("y needs both classes to fit a logistic regression")
+    one_d = np.ndim(x) == 1
+    xs = np.asarray(x)
+    xs = xs[:, None] if one_d else xs
+    if xs.ndim != 2 or xs.shape[0] != n:
+        raise ValueError(f"x must have {n} rows, got shape {xs.shape}")
+    cs = as_2d(controls, n, "controls")
+    codes = None if groups is None else cluster_codes(groups, n)
+    cs, _, c_sd = standardize(cs)
+    if (c_sd == 0).any():
+        raise ValueError(f"control column(s) {np.flatnonzero(c_sd == 0).tolist()} are constant")
+    m = xs.shape[1]
+    coef, var, boot_lo, boot_hi, status, n_iter = _fit_in_chunks(
+        y, xs, cs, codes, groups, tol=tol, max_iter=max_iter, n_bootstrap=n_bootstrap, seed=seed
+    )
     se = np.sqrt(var)
     z = coef / se
     pval = 2.0 * stats.norm.sf(np.abs(z))

@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import tempfile
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,10 +26,7 @@ import numpy as np
 import polars as pl
 from tqdm.auto import tqdm
 
-from prefscope.analyze.auc import roc_auc
 from prefscope.errors import InputError
-from prefscope.io import write_json, write_parquet
-from prefscope.runtime import set_threads
 
 log = logging.getLogger("prefscope.analyze.reward_model")
 
@@ -210,30 +206,10 @@ def score(
     return out
 
 
-def reward_model(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
-    """Stage: fine-tune on train pairs, score every labeled pair, write scores and metrics."""
-    import torch
-
-    set_threads(threads)  # torch gets exactly the rule's threads (also when called directly)
-    cfg = RewardModelSettings.from_params(dict(params["reward_model"]))
-    device = cfg.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    source = str(inputs["pairs"])
-    pairs = pl.read_parquet(source)
-    for column in ("pair_id", "prompt", "response_A", "response_B", "label", "split", "dedup"):
-        if column not in pairs.columns:
-            raise InputError("required column missing", file=source, column=column)
-    train = training_pairs(pairs)
-    if train.height == 0:
-        raise InputError(
-            "no labeled, deduplicated train-split pairs to train on", file=source, column="label"
-        )
-    model_path = str(inputs.get("model") or cfg.model)
-    log.info("reward model %s on %s: %d training pairs", model_path, device, train.height)
-    torch.manual_seed(cfg.seed)
-    model, tokenizer = load_reward_model(model_path, cfg.revision, device)
-    start = time.perf_counter()
-    model, run = train_reward_model(model, tokenizer, train, cfg, device)
-
+def score_pairs(
+    model: Any, tokenizer: Any, pairs: pl.DataFrame, cfg: RewardModelSettings
+) -> pl.DataFrame:
+    """Rewards of both responses of every labeled pair and their margin r(A) - r(B)."""
     label = pairs.get_column("label").cast(pl.Int8, strict=False)
     labeled = label.is_in([0, 1]).fill_null(False).to_numpy()
     rows = pairs.filter(pl.Series(labeled))
@@ -244,26 +220,8 @@ def reward_model(inputs: dict, outputs: dict, params: dict, threads: int) -> Non
             for p, r in zip(rows["prompt"], rows[f"response_{side}"], strict=True)
         ]
         rewards[side] = score(model, tokenizer, seqs, cfg.score_batch_size, f"score {side}")
-    scores = rows.select("pair_id", "split", "label").with_columns(
+    return rows.select("pair_id", "split", "label").with_columns(
         pl.Series("reward_A", rewards["A"]),
         pl.Series("reward_B", rewards["B"]),
         pl.Series("margin", rewards["A"] - rewards["B"]),
     )
-    y = scores.get_column("label").cast(pl.Int8).to_numpy()
-    margin = scores.get_column("margin").to_numpy()
-    is_val = (scores.get_column("split") == "val").to_numpy()
-    metrics = {
-        "model": cfg.model,
-        "device": device,
-        "n_parameters": int(sum(p.numel() for p in model.parameters())),
-        "n_train_pairs": train.height,
-        "n_scored": scores.height,
-        "train_auc": roc_auc(y[~is_val], margin[~is_val]),
-        "val_auc": roc_auc(y[is_val], margin[is_val]),
-        "seconds": round(time.perf_counter() - start, 2),
-        "settings": dataclasses.asdict(cfg),
-        **run,
-    }
-    log.info("reward model: train AUC %.3f, val AUC %.3f", metrics["train_auc"], metrics["val_auc"])
-    write_parquet(outputs["scores"], scores)
-    write_json(outputs["metrics"], metrics)

@@ -1,7 +1,7 @@
 """Per-dataset label effects of shared features, and which features flip sign between datasets.
 
 Each dataset's effects are estimated exactly as in its own analysis
-(:func:`prefscope.analyze.stage.feature_table`: length-controlled logit per feature on all
+(:func:`prefscope.analyze.effects.feature_table`: length-controlled logit per feature on all
 labeled rows, Wald 95% CI, BH q within the dataset, Δ win rate), on that dataset's rows of
 the pooled SAE's codes. Prevalence (share of rows where the feature fires) gets a Wilson 95%
 interval.
@@ -34,9 +34,10 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
+from prefscope.analyze.effects import feature_table
 from prefscope.analyze.fdr import bh_fdr
-from prefscope.analyze.logit import Z95
-from prefscope.analyze.stage import AnalyzeSettings, analysis_data, feature_table
+from prefscope.analyze.inputs import AnalyzeSettings, analysis_data
+from prefscope.analyze.logistic import Z95
 from prefscope.errors import InputError
 
 TEST_DESCRIPTION = (

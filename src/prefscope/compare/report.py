@@ -8,8 +8,8 @@ import numpy as np
 import polars as pl
 
 from prefscope.io import atomic_path
-from prefscope.report.markdown import _cell, _table
-from prefscope.report.plots import _plt
+from prefscope.report.markdown import md_cell, md_table
+from prefscope.report.plots import pyplot
 
 
 def heatmap_rows(effects: pl.DataFrame, flipped: set[int], max_features: int) -> list[int]:
@@ -36,7 +36,7 @@ def effects_heatmap(
 ) -> None:
     """Coefficient per feature (row) and dataset (column), each cell annotated with the
     estimate and its 95% CI; ``*`` marks per-dataset significance, ``⇄`` a sign flip."""
-    plt = _plt()
+    plt = pyplot()
     rows = heatmap_rows(effects, flipped, max_features)
     grid = np.full((len(rows), len(datasets)), np.nan)
     text = [["" for _ in datasets] for _ in rows]
@@ -72,54 +72,45 @@ def effects_heatmap(
 
 
 def _ci(lo: object, hi: object) -> str:
-    return f"[{_cell(lo)}, {_cell(hi)}]"
+    return f"[{md_cell(lo)}, {md_cell(hi)}]"
 
 
 def _effect_cell(e: dict) -> str:
     star = "*" if e["significant"] else ""
-    return f"{_cell(e['coef'])}{star} {_ci(e['ci_low'], e['ci_high'])}"
+    return f"{md_cell(e['coef'])}{star} {_ci(e['ci_low'], e['ci_high'])}"
 
 
-def compare_markdown(summary: dict) -> str:
-    """Readable summary: datasets, pooled SAE, sign flips (with the test used), planted truth."""
+def _pool_table(summary: dict) -> str:
+    """Rows each dataset offered and contributed, and how well the pooled SAE fits it."""
     datasets = summary["datasets"]
     pool = summary["pool"]
-    out = [
-        f"# prefscope: comparison of {', '.join(datasets)}",
-        "",
-        f"One SAE ({summary['sae']['config']['architecture']}, "
-        f"{summary['sae']['config']['n_latents']} latents) trained on the pooled embedding "
-        f"differences, balanced by `{pool['balance']}`: every dataset contributes "
-        f"{pool['n_train_per_dataset']} train rows (before sign flips).",
-        "",
-        _table(
+    return md_table(
+        [
+            "dataset",
+            "labeled pairs",
+            "train rows available",
+            "train rows used",
+            "val FVU of the pooled SAE",
+        ],
+        [
             [
-                "dataset",
-                "labeled pairs",
-                "train rows available",
-                "train rows used",
-                "val FVU of the pooled SAE",
-            ],
-            [
-                [
-                    d,
-                    pool["datasets"][d]["n_labeled"],
-                    pool["datasets"][d]["n_train_available"],
-                    pool["datasets"][d]["n_train_used"],
-                    (summary["sae"]["per_dataset_val"].get(d) or {}).get("fvu"),
-                ]
-                for d in datasets
-            ],
-        ),
-        "",
-        f"## Features whose sign differs between datasets ({len(summary['sign_flips'])})",
-        "",
-        f"Test: {summary['settings']['test']}; fdr_q = {summary['settings']['fdr_q']}.",
-        "",
-    ]
+                d,
+                pool["datasets"][d]["n_labeled"],
+                pool["datasets"][d]["n_train_available"],
+                pool["datasets"][d]["n_train_used"],
+                (summary["sae"]["per_dataset_val"].get(d) or {}).get("fvu"),
+            ]
+            for d in datasets
+        ],
+    )
+
+
+def _flips_section(summary: dict) -> list[str]:
+    """The sign-flip table (or "None.")."""
+    out: list[str] = []
     if summary["sign_flips"]:
         out.append(
-            _table(
+            md_table(
                 [
                     "feature",
                     "label",
@@ -134,8 +125,8 @@ def compare_markdown(summary: dict) -> str:
                         f["feature"],
                         f["label"],
                         f"{f['dataset_a']} vs {f['dataset_b']}",
-                        f"{_cell(f['coef_a'])} {_ci(f['ci_low_a'], f['ci_high_a'])}",
-                        f"{_cell(f['coef_b'])} {_ci(f['ci_low_b'], f['ci_high_b'])}",
+                        f"{md_cell(f['coef_a'])} {_ci(f['ci_low_a'], f['ci_high_a'])}",
+                        f"{md_cell(f['coef_b'])} {_ci(f['ci_low_b'], f['ci_high_b'])}",
                         f["z"],
                         f["q"],
                     ]
@@ -145,11 +136,18 @@ def compare_markdown(summary: dict) -> str:
         )
     else:
         out.append("None.")
+    return out
+
+
+def _effects_section(summary: dict) -> list[str]:
+    """Effects per dataset of the features significant in at least one of them."""
+    datasets = summary["datasets"]
+    out: list[str] = []
     out += [
         "",
         "## Effects per dataset (features significant in at least one dataset)",
         "",
-        _table(
+        md_table(
             [
                 "feature",
                 "label",
@@ -170,12 +168,18 @@ def compare_markdown(summary: dict) -> str:
         "",
         "`*`: BH q < fdr_q within that dataset.",
     ]
+    return out
+
+
+def _planted_section(summary: dict) -> list[str]:
+    """Demo ground truth: is each planted flip found?"""
+    out: list[str] = []
     if "planted" in summary:
         out += [
             "",
             "## Planted concepts (demo ground truth)",
             "",
-            _table(
+            md_table(
                 [
                     "concept",
                     "true weights",
@@ -192,7 +196,7 @@ def compare_markdown(summary: dict) -> str:
                         ", ".join(f"{d} {w:+g}" for d, w in r["true_weights"].items()),
                         r["best_feature"],
                         r["correlation"],
-                        ", ".join(f"{d} {_cell(e)}" for d, e in r["label_effects"].items()),
+                        ", ".join(f"{d} {md_cell(e)}" for d, e in r["label_effects"].items()),
                         "; ".join(" vs ".join(p) for p in r["flip_planted"]) or "no",
                         "; ".join(" vs ".join(p) for p in r["flip_found"]) or "no",
                         r["correct"],
@@ -201,4 +205,29 @@ def compare_markdown(summary: dict) -> str:
                 ],
             ),
         ]
+    return out
+
+
+def compare_markdown(summary: dict) -> str:
+    """Readable summary: datasets, pooled SAE, sign flips (with the test used), planted truth."""
+    datasets = summary["datasets"]
+    pool = summary["pool"]
+    out = [
+        f"# prefscope: comparison of {', '.join(datasets)}",
+        "",
+        f"One SAE ({summary['sae']['config']['architecture']}, "
+        f"{summary['sae']['config']['n_latents']} latents) trained on the pooled embedding "
+        f"differences, balanced by `{pool['balance']}`: every dataset contributes "
+        f"{pool['n_train_per_dataset']} train rows (before sign flips).",
+        "",
+        _pool_table(summary),
+        "",
+        f"## Features whose sign differs between datasets ({len(summary['sign_flips'])})",
+        "",
+        f"Test: {summary['settings']['test']}; fdr_q = {summary['settings']['fdr_q']}.",
+        "",
+    ]
+    out += _flips_section(summary)
+    out += _effects_section(summary)
+    out += _planted_section(summary)
     return "\n".join(out) + "\n"

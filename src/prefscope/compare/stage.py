@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 from threadpoolctl import threadpool_limits
 
-from prefscope.analyze.stage import AnalyzeSettings
+from prefscope.analyze.inputs import AnalyzeSettings
 from prefscope.compare.effects import (
     TEST_DESCRIPTION,
     dataset_effects,
@@ -35,7 +35,7 @@ def _named_inputs(inputs: dict, prefix: str, datasets: list[str]) -> list[str]:
     return [str(inputs[f"{prefix}_{name}"]) for name in datasets]
 
 
-def pool(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
+def compare_pool(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
     """Write the pooled pairs table and the row-aligned pooled embedding differences."""
     datasets = list(params["datasets"])
     tables, deltas = [], []
@@ -64,7 +64,7 @@ def pool(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
     log.info("pooled %d pairs from %s", pooled.height, ", ".join(datasets))
 
 
-def train(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
+def compare_sae(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
     """One SAE on balanced pooled differences (+ sign flips); codes for every pooled row."""
     pooled = pl.read_parquet(inputs["pairs"])
     deltas = load_npy(inputs["deltas"])
@@ -128,29 +128,8 @@ def _feature_records(
     return out
 
 
-def compare(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
-    """Write effects.parquet (feature x dataset), differences.parquet, effects.svg and the
-    summaries listing the features whose sign differs significantly between datasets."""
-    datasets = list(params["datasets"])
-    settings = AnalyzeSettings.from_params(params["analyze"])
-    pooled = pl.read_parquet(inputs["pairs"])
-    codes = load_npy(inputs["codes"])
-    if codes.shape[0] != pooled.height:
-        raise InputError(
-            f"codes have {codes.shape[0]} rows, pooled pairs {pooled.height}",
-            file=str(inputs["codes"]),
-        )
-    fidelity = pl.read_parquet(inputs["fidelity"])
-    with threadpool_limits(max(1, int(threads))):
-        effects = dataset_effects(pooled, codes, settings)
-    labels = dict(zip(fidelity["feature"].to_list(), fidelity["label"].to_list(), strict=True))
-    effects = effects.join(
-        fidelity.select("feature", "label", "description", "fidelity_r", "kept"),
-        on="feature",
-        how="left",
-    )
-    differences = sign_differences(effects, datasets, settings.fdr_q)
-    flips = differences.filter(pl.col("sign_flip")).sort("q")
+def _flip_records(flips: pl.DataFrame, effects: pl.DataFrame, labels: dict) -> list[dict]:
+    """One record per significant sign flip: both datasets' effects side by side."""
     by = {(r["feature"], r["dataset"]): r for r in effects.iter_rows(named=True)}
     flip_records = []
     for r in flips.iter_rows(named=True):
@@ -175,19 +154,51 @@ def compare(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
                 "q": r["q"],
             }
         )
-    sae = read_json(inputs["sae_metrics"])
+    return flip_records
+
+
+def _pool_summary(sae: dict, effects: pl.DataFrame, datasets: list[str]) -> dict:
+    """How the pool was balanced: rows used per dataset and its labeled rows."""
     n_labeled = {
         d: int(effects.filter(pl.col("dataset") == d).get_column("n_labeled")[0]) for d in datasets
     }
     rows = sae["rows"]
+    return {
+        "balance": sae["balance"],
+        "n_train_per_dataset": rows[datasets[0]]["n_train_used"],
+        "datasets": {d: {**rows[d], "n_labeled": n_labeled[d]} for d in datasets},
+    }
+
+
+def compare(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
+    """Write effects.parquet (feature x dataset), differences.parquet, effects.svg and the
+    summaries listing the features whose sign differs significantly between datasets."""
+    datasets = list(params["datasets"])
+    settings = AnalyzeSettings.from_params(params["analyze"])
+    pooled = pl.read_parquet(inputs["pairs"])
+    codes = load_npy(inputs["codes"])
+    if codes.shape[0] != pooled.height:
+        raise InputError(
+            f"codes have {codes.shape[0]} rows, pooled pairs {pooled.height}",
+            file=str(inputs["codes"]),
+        )
+    fidelity = pl.read_parquet(inputs["fidelity"])
+    with threadpool_limits(max(1, int(threads))):
+        effects = dataset_effects(pooled, codes, settings)
+    labels = dict(zip(fidelity["feature"].to_list(), fidelity["label"].to_list(), strict=True))
+    effects = effects.join(
+        fidelity.select("feature", "label", "description", "fidelity_r", "kept"),
+        on="feature",
+        how="left",
+    )
+    differences = sign_differences(effects, datasets, settings.fdr_q)
+    flips = differences.filter(pl.col("sign_flip")).sort("q")
+    flip_records = _flip_records(flips, effects, labels)
+    sae = read_json(inputs["sae_metrics"])
     summary: dict = {
         "datasets": datasets,
         "n_features": int(codes.shape[1]),
-        "pool": {
-            "balance": sae["balance"],
-            "n_train_per_dataset": rows[datasets[0]]["n_train_used"],
-            "datasets": {d: {**rows[d], "n_labeled": n_labeled[d]} for d in datasets},
-        },
+        "pool": _pool_summary(sae, effects, datasets),
         "sae": {k: sae[k] for k in ("config", "train", "val", "per_dataset_val")},
         "fidelity": read_json(inputs["fidelity_stats"]),
         "n_sign_flips": len(flip_records),

@@ -1,9 +1,10 @@
 """Workflow stage: embed both responses of every pair and write delta = e(A) - e(B).
 
 ``params`` carry what changes the vectors (model, endpoint, dimensions, input limit, text
-preparation); ``runtime`` (the ``embed:`` config read at run time) carries what only changes
-how they are fetched (key variable, batch size, concurrency, retries, budget, prices), so
-editing those re-runs nothing.
+preparation); the ``embed:`` section of the workflow ``config`` (read at run time, passed by
+:func:`prefscope.workflow.run_stage` because :func:`embed` takes ``config``) carries what only
+changes how they are fetched (key variable, batch size, concurrency, retries, budget, prices),
+so editing those re-runs nothing.
 """
 
 from __future__ import annotations
@@ -129,10 +130,12 @@ def embed(
     outputs: dict,
     params: dict,
     threads: int,
-    runtime: Mapping[str, Any] | None = None,
+    config: Mapping[str, Any] | None = None,
 ) -> None:
+    """Write ``deltas`` (e(A) - e(B) per pair) and ``meta``; ``config["embed"]`` holds the
+    run-time settings (see the module docstring)."""
     pairs = pl.read_parquet(inputs["pairs"])
-    embedder, truncator = build_embedder(params, runtime)
+    embedder, truncator = build_embedder(params, (config or {}).get("embed"))
     texts_a, texts_b = texts_to_embed(pairs, params)
     texts = truncator.cut(texts_a + texts_b)
     with EmbeddingCache(params["cache"]) as cache:

@@ -6,7 +6,7 @@ at once (which response shows each concept more). The offline ``lexical`` backen
 both from n-gram statistics; LLM backends (``prefscope.llm``) answer them with prompts.
 Pairs are always oriented so that response A has more of the feature: backends never see
 signs, only texts. This module is the interface only; the stage that needs backends builds
-them (:func:`prefscope.interpret.explain.make_backends`), so implementations import it and
+them (:func:`prefscope.interpret.factory.make_backends`), so implementations import it and
 never the other way round.
 """
 

@@ -1,4 +1,5 @@
-"""Workflow stage: how faithful is each candidate description? (branch W, "Fidelity")
+"""How faithful is each candidate description? (branch W, "Fidelity"; stage:
+:func:`prefscope.interpret.stage.fidelity`)
 
 Per feature, one held-out sample of ``scoring_n_examples`` VAL-split deduplicated pairs
 (half above, half below the signed median of the nonzero activations; see
@@ -17,7 +18,6 @@ pairs, or a constant vector) gets r = 0 and p = 1.
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -28,12 +28,9 @@ from scipy import stats
 from tqdm.auto import tqdm
 
 from prefscope.errors import InputError
-from prefscope.interpret.explain import load_pairs_and_codes, pool, stage_backends
+from prefscope.interpret.explain import pool
 from prefscope.interpret.labels import short_label
 from prefscope.interpret.sampling import pair_text, sample_scoring
-from prefscope.io import read_json, write_json, write_parquet
-
-log = logging.getLogger("prefscope.interpret")
 
 TABLE_SCHEMA = {
     "feature": pl.Int64,
@@ -157,26 +154,3 @@ def fidelity_table(
         row["label"] = short_label(row["description"], describer)
         rows.append({"feature": j, "candidates": candidates, **row})
     return pl.DataFrame(rows, schema=TABLE_SCHEMA).select(list(TABLE_SCHEMA))
-
-
-def fidelity(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
-    """Stage: write ``fidelity.parquet`` (per feature) and ``fidelity.json`` (summary)."""
-    pairs, codes = load_pairs_and_codes(str(inputs["pairs"]), str(inputs["codes"]))
-    explanations = read_json(inputs["explanations"])
-    describer, annotator = stage_backends(pairs, params)
-    table = fidelity_table(pairs, codes, explanations, describer, annotator, params,
-                           source=str(inputs["explanations"]))
-    r = table.get_column("fidelity_r").drop_nans().drop_nulls()
-    summary = {
-        "n_features": table.height,
-        "n_described": int((table.get_column("candidates").list.len() > 0).sum()),
-        "n_kept": int(table.get_column("kept").sum()),
-        "mean_abs_r": float(r.abs().mean()) if len(r) else math.nan,
-        "bonferroni_threshold": bonferroni_threshold(float(params["fidelity_alpha"]),
-                                                     table.height),
-        "usage": {"describer": describer.usage(), "annotator": annotator.usage()},
-    }
-    write_parquet(outputs["table"], table)
-    write_json(outputs["stats"], summary)
-    log.info("fidelity: kept %d of %d features (mean |r| %.3f)", summary["n_kept"],
-             summary["n_features"], summary["mean_abs_r"])

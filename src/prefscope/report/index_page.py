@@ -9,10 +9,8 @@ from the ``summary.json`` files only, so it is cheap and rebuilt whenever one ch
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from prefscope.io import read_json, write_text
 from prefscope.report.dataset_page import auc_name
 from prefscope.report.page import Markup, ci, esc, fmt, kv_table, page, render_value
 
@@ -89,7 +87,8 @@ def dataset_card(name: str, s: dict[str, Any]) -> str:
     )
 
 
-def run_card(name: str, s: dict[str, Any]) -> str:
+def _finetune_items(s: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Task, algorithm and the evaluation before → after fine-tuning."""
     rlhf = s.get("rlhf") or {}
     ev = rlhf.get("evaluation") or {}
     before, after = ev.get("before") or {}, ev.get("after") or {}
@@ -108,6 +107,12 @@ def run_card(name: str, s: dict[str, Any]) -> str:
             )
     if "implicit_reward_accuracy" in ev:
         items.append(("implicit-reward accuracy", ev.get("implicit_reward_accuracy")))
+    return items
+
+
+def _probe_items(s: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Probe headline (within-sign τ), pooled τ and the controls beside them."""
+    items: list[tuple[str, Any]] = []
     k = s.get("kendall") or (s.get("probe") or {}).get("kendall")
     within = s.get("within_sign_kendall") or (s.get("probe") or {}).get("within_sign_kendall")
     sign_only = s.get("sign_only_baseline_kendall") or {}
@@ -163,6 +168,12 @@ def run_card(name: str, s: dict[str, Any]) -> str:
                 ),
             )
         )
+    return items
+
+
+def _ablation_items(s: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Ablation and Table 7, each with its matched-random control."""
+    items: list[tuple[str, Any]] = []
     ab = (s.get("ablation") or {}).get("mean_reward")
     if ab:
         items.append(
@@ -196,6 +207,11 @@ def run_card(name: str, s: dict[str, Any]) -> str:
                 ),
             )
         )
+    return items
+
+
+def run_card(name: str, s: dict[str, Any]) -> str:
+    items = _finetune_items(s) + _probe_items(s) + _ablation_items(s)
     return (
         f"<div class='card run' data-name='{esc(name)}'><h3><a href='lfp/{esc(name)}/report.html'>"
         f"{esc(name)}</a></h3>{kv_table(items)}</div>"
@@ -239,21 +255,3 @@ def index_page(
             "<div class='cards'>" + "".join(run_card(n, s) for n, s in runs.items()) + "</div>"
         )
     return page("prefscope results", body)
-
-
-def stage(
-    inputs: dict[str, Any], outputs: dict[str, Any], params: dict[str, Any], threads: int
-) -> None:
-    """Workflow stage: ``inputs`` datasets / runs (summary.json paths, in the order of
-    ``params`` datasets / runs) and optionally compare."""
-
-    def load(paths: Any, names: list[str]) -> dict[str, dict[str, Any]]:
-        paths = [paths] if isinstance(paths, str | Path) else list(paths or [])
-        if len(paths) != len(names):
-            raise ValueError(f"{len(names)} names for {len(paths)} summaries")
-        return {n: read_json(p) for n, p in zip(names, paths, strict=True)}
-
-    datasets = load(inputs.get("datasets"), list(params["datasets"]))
-    runs = load(inputs.get("runs"), list(params["runs"]))
-    compare = read_json(inputs["compare"]) if inputs.get("compare") else None
-    write_text(outputs["index"], index_page(datasets, runs, compare))

@@ -24,7 +24,8 @@ def escape_text(text: str) -> str:
     return _Escaped(_MARKDOWN.sub(r"\\\1", html.escape(flat, quote=False)))
 
 
-def _cell(x: object) -> str:
+def md_cell(x: object) -> str:
+    """One Markdown table cell: numbers to 3 significant digits, missing as a dash."""
     if x is None or (isinstance(x, float) and x != x):
         return "–"
     if isinstance(x, float):
@@ -35,9 +36,10 @@ def _cell(x: object) -> str:
     return html.escape(str(x), quote=False).replace("|", "\\|").replace("\n", " ")
 
 
-def _table(header: list[str], rows: list[list[object]]) -> str:
+def md_table(header: list[str], rows: list[list[object]]) -> str:
+    """A Markdown table (cells through :func:`md_cell`)."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
 
 
@@ -72,9 +74,9 @@ def summary_markdown(summary: dict) -> str:
         "",
         "## How well do the features predict the label? (held-out ROC-AUC)",
         "",
-        _table(
+        md_table(
             ["predictors", "val AUC", "95% CI", "train AUC"],
-            [[k, v["val_auc"], f"[{_cell(v['ci_low'])}, {_cell(v['ci_high'])}]", v["train_auc"]]
+            [[k, v["val_auc"], f"[{md_cell(v['ci_low'])}, {md_cell(v['ci_high'])}]", v["train_auc"]]
              for k, v in summary["auc"].items()],
         ),
         *_reward_model_share(summary.get("reward_model_share")),
@@ -83,15 +85,15 @@ def summary_markdown(summary: dict) -> str:
         f"{summary['settings']['fdr_q']}, length-controlled)",
         "",
         *_headline_note(summary),
-        _table(
+        md_table(
             ["feature", "label", "coef", "95% CI", "bootstrap CI", "q", "joint coef",
              "joint 95% CI", "joint bootstrap CI", "joint q", "Δ win rate", "fidelity r", "kept"],
             [[f["feature"], escape_text(f["label"]) if f["label"] else None, f["coef"],
-              f"[{_cell(f['ci_low'])}, {_cell(f['ci_high'])}]",
-              f"[{_cell(f.get('boot_ci_low'))}, {_cell(f.get('boot_ci_high'))}]",
+              f"[{md_cell(f['ci_low'])}, {md_cell(f['ci_high'])}]",
+              f"[{md_cell(f.get('boot_ci_low'))}, {md_cell(f.get('boot_ci_high'))}]",
               f["q"], f.get("joint_coef"),
-              f"[{_cell(f.get('joint_ci_low'))}, {_cell(f.get('joint_ci_high'))}]",
-              f"[{_cell(f.get('joint_boot_ci_low'))}, {_cell(f.get('joint_boot_ci_high'))}]",
+              f"[{md_cell(f.get('joint_ci_low'))}, {md_cell(f.get('joint_ci_high'))}]",
+              f"[{md_cell(f.get('joint_boot_ci_low'))}, {md_cell(f.get('joint_boot_ci_high'))}]",
               f.get("joint_q"), f["delta_win_rate"], f["fidelity_r"],
               f["kept"]] for f in summary["top_features"]],
         ),
@@ -104,7 +106,7 @@ def summary_markdown(summary: dict) -> str:
             "",
             "## Planted concepts (demo ground truth)",
             "",
-            _table(
+            md_table(
                 ["concept", "true weight", "best feature", "corr", "label effect", "q",
                  "recovered", "joint effect", "joint q", "recovered (joint)"],
                 [[r["concept"], r["true_weight"], r["best_feature"], r["correlation"],
@@ -171,7 +173,7 @@ def _differs(summary: dict) -> list[str]:
         "",
         "### Significance differs between the per-feature and the joint model",
         "",
-        _table(
+        md_table(
             ["feature", "per-feature q", "joint q", "significant per feature",
              "significant jointly"],
             [[r["feature"], r["per_feature_q"], r["joint_q"], r["significant_per_feature"],
@@ -187,7 +189,7 @@ def _recovery(summary: dict) -> list[str]:
         "",
         "## Recovery baselines: SAE vs PCA vs ICA (best |correlation| per planted concept)",
         "",
-        _table(
+        md_table(
             ["concept", "SAE", "PCA", "ICA", "description names it"],
             [[r["concept"], abs(r["correlation"]), r.get("pca_correlation"),
               r.get("ica_correlation"), r.get("description_names_concept", "–")] for r in recs],
@@ -195,6 +197,6 @@ def _recovery(summary: dict) -> list[str]:
         "",
         f"Recovered (|corr| >= {b['recovered_corr']}): SAE {b['n_recovered']['sae']}, "
         f"PCA {b['n_recovered']['pca']}, ICA {b['n_recovered']['ica']} of {b['n_concepts']}; "
-        f"description hit rate {_cell(b['description_hit_rate'])} "
+        f"description hit rate {md_cell(b['description_hit_rate'])} "
         f"({b['n_descriptions_checked']} recovered concepts checked).",
     ]

@@ -9,7 +9,8 @@ import polars as pl
 from prefscope.io import atomic_path
 
 
-def _plt():
+def pyplot():
+    """matplotlib.pyplot on the Agg backend, set up so identical inputs give identical SVGs."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -28,7 +29,7 @@ def _save(fig, path, fmt: str) -> None:
 
 def effects_plot(table: pl.DataFrame, path: str | Path, top: int = 20) -> None:
     """Controlled-logit coefficients with 95% CIs; significant features in colour."""
-    plt = _plt()
+    plt = pyplot()
     rows = table.filter(pl.col("coef").is_not_null()).head(top).reverse()
     labels = [
         f"{r['feature']}: {(r['label'] or '')[:40]}" for r in rows.iter_rows(named=True)
@@ -56,7 +57,7 @@ def auc_plot(auc: dict, path: str | Path) -> None:
     A predictor set without a held-out AUC (e.g. no labelled validation rows) is named on the
     plot as "n/a" instead of plotted; a missing CI draws the point without error bars.
     """
-    plt = _plt()
+    plt = pyplot()
 
     def num(x: object) -> float:
         return float(x) if isinstance(x, int | float) and x == x else float("nan")

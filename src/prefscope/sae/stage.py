@@ -18,8 +18,10 @@ from prefscope.sae import (
     encode,
     evaluate,
     save_sae,
-    train_sae,
 )
+
+# the library's trainer; ``train_sae`` here is the rule's stage function
+from prefscope.sae.train import train_sae as fit_sae
 
 log = logging.getLogger("prefscope.sae")
 
@@ -88,7 +90,7 @@ def fit_and_write(
             n_distinct,
             cfg.n_latents,
         )
-    model, history = train_sae(x_train, x_val if len(x_val) else None, cfg, train_cfg)
+    model, history = fit_sae(x_train, x_val if len(x_val) else None, cfg, train_cfg)
     directory = Path(outputs["model"]).parent
     save_sae(model, directory)
     save_npy(outputs["codes"], encode(model, x_all))
@@ -107,7 +109,7 @@ def fit_and_write(
     return model
 
 
-def train(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
+def train_sae(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
     """Train on deduplicated train deltas (+ sign flips), early-stop on val deltas, then
     write the model, the inference-mode codes of *every* row, and the metrics."""
     pairs = pl.read_parquet(inputs["pairs"])

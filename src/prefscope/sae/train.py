@@ -98,6 +98,65 @@ def train_step(
     return parts.loss.detach(), since_fired
 
 
+def _new_model(
+    x_np: np.ndarray, cfg: SAEConfig, gen: torch.Generator, device: torch.device
+) -> SparseAutoencoder:
+    """A freshly initialised SAE (seeded by ``gen``) centred on the data, in training mode."""
+    model = SparseAutoencoder(cfg, generator=gen)
+    with torch.no_grad():  # robust centre; averages the middle pair, so sign-flip-augmented
+        model.b_pre.copy_(torch.from_numpy(column_median(x_np)))  # data gets exactly 0
+    model.to(device).train()
+    return model
+
+
+def _run_epoch(
+    model: SparseAutoencoder,
+    opt: torch.optim.Optimizer,
+    x: torch.Tensor,
+    batching: tuple[torch.Generator, int, torch.device],
+    since_fired: torch.Tensor,
+    step: int,
+    train_cfg: TrainConfig,
+    epoch: int,
+) -> tuple[float, torch.Tensor, int]:
+    """One shuffled pass over full batches of ``x``: (mean train loss, dead counters, step).
+
+    ``batching`` is (generator of the shuffle, batch size, device of the model). The loss is
+    read from the device here, once per epoch.
+    """
+    gen, bs, device = batching
+    n = len(x)
+    order = torch.randperm(n, generator=gen).to(x.device)
+    total = torch.zeros((), device=device)
+    starts = _batch_starts(n, bs)
+    for start in starts:
+        xb = x[order[start : start + bs]].to(device, non_blocking=True)
+        loss, since_fired = train_step(model, opt, xb, since_fired, step, train_cfg)
+        total += loss
+        step += 1
+
+    train_loss = float(total) / len(starts)
+    if not math.isfinite(train_loss):
+        raise FloatingPointError(
+            f"SAE training diverged in epoch {epoch} (loss {train_loss}); lower the lr"
+        )
+    return train_loss, since_fired, step
+
+
+def _log_done(cfg: SAEConfig, history: dict, best_val: str) -> None:
+    log.info(
+        "SAE %s M=%d k=%d: %d epochs (%s), best epoch %d, val loss %s, %.1fs",
+        cfg.architecture,
+        cfg.n_latents,
+        cfg.k,
+        history["epochs_run"],
+        "stopped early" if history["stopped_early"] else "ran to max_epochs",
+        history["best_epoch"],
+        best_val,
+        history["seconds"],
+    )
+
+
 def train_sae(
     x_train: np.ndarray,
     x_val: np.ndarray | None,
@@ -122,10 +181,7 @@ def train_sae(
     device = resolve_device(train_cfg.device)
     gen = torch.Generator().manual_seed(train_cfg.seed)
 
-    model = SparseAutoencoder(cfg, generator=gen)
-    with torch.no_grad():  # robust centre; averages the middle pair, so sign-flip-augmented
-        model.b_pre.copy_(torch.from_numpy(column_median(x_np)))  # data gets exactly 0
-    model.to(device).train()
+    model = _new_model(x_np, cfg, gen, device)
     x = _stage(x_np, device)
     opt = make_optimizer(model, train_cfg.lr)
     since_fired = torch.zeros(cfg.n_latents, dtype=torch.long, device=device)
@@ -143,20 +199,9 @@ def train_sae(
         leave=False,
     )
     for epoch in bar:
-        order = torch.randperm(n, generator=gen).to(x.device)
-        total = torch.zeros((), device=device)
-        starts = _batch_starts(n, bs)
-        for start in starts:
-            xb = x[order[start : start + bs]].to(device, non_blocking=True)
-            loss, since_fired = train_step(model, opt, xb, since_fired, step, train_cfg)
-            total += loss
-            step += 1
-
-        train_loss = float(total) / len(starts)
-        if not math.isfinite(train_loss):
-            raise FloatingPointError(
-                f"SAE training diverged in epoch {epoch} (loss {train_loss}); lower the lr"
-            )
+        train_loss, since_fired, step = _run_epoch(
+            model, opt, x, (gen, bs, device), since_fired, step, train_cfg, epoch
+        )
         history["train_loss"].append(train_loss)
         history["dead_fraction"].append(float((since_fired >= cfg.dead_steps).float().mean()))
         postfix = {"train": f"{train_loss:.4f}", "dead": f"{history['dead_fraction'][-1]:.2f}"}
@@ -188,15 +233,5 @@ def train_sae(
         epochs_run=epochs_run,
         seconds=time.perf_counter() - started,
     )
-    log.info(
-        "SAE %s M=%d k=%d: %d epochs (%s), best epoch %d, val loss %s, %.1fs",
-        cfg.architecture,
-        cfg.n_latents,
-        cfg.k,
-        epochs_run,
-        "stopped early" if stopped_early else "ran to max_epochs",
-        history["best_epoch"],
-        f"{best_loss:.5f}" if xv is not None else "n/a",
-        history["seconds"],
-    )
+    _log_done(cfg, history, f"{best_loss:.5f}" if xv is not None else "n/a")
     return model.eval(), history

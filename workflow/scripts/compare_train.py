@@ -1,4 +1,0 @@
-from prefscope.compare.stage import train
-from prefscope.workflow import run_stage
-
-run_stage(snakemake, train)
