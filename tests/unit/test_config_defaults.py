@@ -65,9 +65,6 @@ SECTION_DEFAULTS = {
     # embed: null batch size = each embedder kind's own (prefscope.embed.stage)
     "embed:APISettings.batch_size": None,
     "embed:VLLMSettings.batch_size": None,
-    # TODO(lead): APISettings.max_tokens (prefscope/embed/api.py) should be 200000000 like
-    # the schema; the stage always passes the configured value, so runs are unaffected.
-    "embed:APISettings.max_tokens": 200000000,
 }
 
 

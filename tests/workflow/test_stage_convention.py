@@ -108,3 +108,9 @@ def test_stage_functions_carry_their_rule_names_and_the_stage_signature():
             and list(inspect.signature(fn).parameters)[:4] == STAGE_ARGS
         }
         assert stages == names, f"{module}: stage functions without a rule: {stages - names}"
+
+
+def test_every_script_serves_a_rule_of_its_name():
+    owners = {owner for _, owner in rule_files().values()}
+    orphans = sorted(p.name for p in SCRIPTS.glob("*.py") if p.stem not in owners)
+    assert orphans == []

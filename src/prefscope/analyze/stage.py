@@ -163,7 +163,7 @@ def analyze(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
         "joint": _joint_summary(features, data, joint_fit),
         "significance_differs": _differs_summary(features),
         "n_clusters": None if data.groups is None else int(np.unique(data.groups).size),
-        "status_counts": dict(features.get_column("status").value_counts().iter_rows()),
+        "status_counts": dict(sorted(features.get_column("status").value_counts().iter_rows())),
         "auc": aucs,
         "reward_model_share": reward_model_share(aucs),
         "lasso": _lasso_summary(lasso, lasso_controls),

@@ -9,7 +9,7 @@ import polars as pl
 
 from prefscope.io import atomic_path
 from prefscope.report.markdown import md_cell, md_table
-from prefscope.report.plots import pyplot
+from prefscope.report.plots import pyplot, save_figure
 
 
 def heatmap_rows(effects: pl.DataFrame, flipped: set[int], max_features: int) -> list[int]:
@@ -67,7 +67,7 @@ def effects_heatmap(
     fig.colorbar(im, ax=ax, label="log-odds of winning per SD (length-controlled)", shrink=0.6)
     fig.tight_layout()
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format=Path(path).suffix[1:])
+        save_figure(fig, tmp, Path(path).suffix[1:])
     plt.close(fig)
 
 

@@ -53,7 +53,7 @@ class APISettings:
     retry_base_delay: float = 1.0
     retry_max_delay: float = 60.0
     max_requests: int | None = None
-    max_tokens: int | None = None
+    max_tokens: int | None = 200_000_000
     price_per_million: float | None = None  # USD per million input tokens
 
     @property

@@ -22,7 +22,8 @@ def pyplot():
     return plt
 
 
-def _save(fig, path, fmt: str) -> None:
+def save_figure(fig, path, fmt: str) -> None:
+    """Save without a creation date, so identical inputs give identical files."""
     metadata = {"Date": None} if fmt == "svg" else None
     fig.savefig(path, format=fmt, metadata=metadata)
 
@@ -47,7 +48,7 @@ def effects_plot(table: pl.DataFrame, path: str | Path, top: int = 20) -> None:
     ax.set_xlabel("log-odds of winning per SD of activation (length-controlled)")
     fig.tight_layout()
     with atomic_path(path) as tmp:
-        _save(fig, tmp, Path(path).suffix[1:])
+        save_figure(fig, tmp, Path(path).suffix[1:])
     plt.close(fig)
 
 
@@ -88,5 +89,5 @@ def auc_plot(auc: dict, path: str | Path) -> None:
     ax.set_xlabel("held-out ROC-AUC (95% bootstrap CI)")
     fig.tight_layout()
     with atomic_path(path) as tmp:
-        _save(fig, tmp, Path(path).suffix[1:])
+        save_figure(fig, tmp, Path(path).suffix[1:])
     plt.close(fig)

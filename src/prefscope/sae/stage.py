@@ -12,32 +12,20 @@ import polars as pl
 from prefscope.errors import InputError
 from prefscope.io import load_npy, save_npy, write_json
 from prefscope.sae import (
-    SAEConfig,
     SparseAutoencoder,
-    TrainConfig,
     encode,
     evaluate,
     save_sae,
 )
 
 # the library's trainer; ``train_sae`` here is the rule's stage function
+from prefscope.sae.config import configs_from_settings
 from prefscope.sae.train import train_sae as fit_sae
 
 log = logging.getLogger("prefscope.sae")
 
-_ARCH_KEYS = (
-    "architecture",
-    "signed",
-    "n_latents",
-    "k",
-    "matryoshka",
-    "tied",
-    "l1_coef",
-    "aux_k",
-    "aux_coef",
-    "dead_steps",
-)
-_TRAIN_KEYS = ("lr", "batch_size", "max_epochs", "min_epochs", "patience", "seed")
+# the training settings written beside the model's own config (what shaped the fit)
+SAVED_TRAIN_KEYS = ("lr", "batch_size", "max_epochs", "min_epochs", "patience", "seed")
 
 
 def difference_training_data(
@@ -60,14 +48,6 @@ def difference_training_data(
     return x_train, val.astype(np.float32, copy=False)
 
 
-def configs_from_params(settings: dict, d_in: int) -> tuple[SAEConfig, TrainConfig]:
-    """SAE and training configs from the rule's ``params.sae``; absent keys keep the
-    dataclass defaults (the config schema normally fills them all in)."""
-    cfg = SAEConfig(d_in=d_in, **{k: settings[k] for k in _ARCH_KEYS if k in settings})
-    train_cfg = TrainConfig(**{k: settings[k] for k in _TRAIN_KEYS if k in settings})
-    return cfg, train_cfg
-
-
 def fit_and_write(
     x_train: np.ndarray,
     x_val: np.ndarray,
@@ -78,7 +58,7 @@ def fit_and_write(
 ) -> SparseAutoencoder:
     """Train on ``x_train`` (early-stopping on ``x_val``), then write the model, the
     inference-mode codes of ``x_all`` and the metrics (plus ``extra_metrics``)."""
-    cfg, train_cfg = configs_from_params(settings, int(x_all.shape[1]))
+    cfg, train_cfg = configs_from_settings(settings, int(x_all.shape[1]))
     log.info("training on %d rows (with sign flips), validating on %d", len(x_train), len(x_val))
     if not len(x_val):
         log.warning("no validation rows: no early stopping, training runs max_epochs")
@@ -97,7 +77,7 @@ def fit_and_write(
     write_json(
         outputs["metrics"],
         {
-            "config": {**asdict(cfg), **{k: getattr(train_cfg, k) for k in _TRAIN_KEYS}},
+            "config": {**asdict(cfg), **{k: getattr(train_cfg, k) for k in SAVED_TRAIN_KEYS}},
             "n_train_rows": len(x_train),
             "n_val_rows": len(x_val),
             "train": evaluate(model, x_train),
