@@ -1,3 +1,6 @@
+include: "helpers/analyze.smk"
+
+
 rule analyze:
     input:
         unpack(analyze_inputs),

@@ -3,6 +3,9 @@
 # of their folders) and their effects estimated per dataset. Logic: prefscope.compare.
 
 
+include: "helpers/compare.smk"
+
+
 rule compare_pool:
     input:
         **compare_inputs("pairs"),

@@ -1,3 +1,6 @@
+include: "helpers/data.smk"
+
+
 rule demo_pairs:
     output:
         table="results/{ds}/input/demo_pairs.parquet",

@@ -1,3 +1,6 @@
+include: "helpers/embed.smk"
+
+
 rule embed:
     input:
         pairs="results/{ds}/pairs.parquet",

@@ -1,3 +1,6 @@
+include: "helpers/interpret.smk"
+
+
 rule explain:
     input:
         pairs="results/{ds}/pairs.parquet",

@@ -1,6 +1,9 @@
 # Input and param helpers of rules/lfp_finetune.smk only (shared ones: rules/common.smk).
 
 
+RL_ALGORITHMS = ("grpo", "rloo")
+
+
 def lfp_base_inputs(wildcards):
     """tiny-neox is built from the corpus; a local base directory is tracked as an input."""
     spec = config["lfp"]["base_model"]
@@ -44,3 +47,7 @@ def lfp_settings(kind):
         return lfp_run(wildcards)[kind] if used else None
 
     return get
+
+
+def lfp_is_rl(wildcards):
+    return lfp_run(wildcards)["algorithm"] in RL_ALGORITHMS

@@ -13,3 +13,8 @@ def lfp_triples_llm(wildcards):
             lfp_task(wildcards)
         ],
     }
+
+
+def rewrite_backend():
+    """The LLM that writes contrastive triples for preference runs (None: none)."""
+    return config["lfp"]["triples"]["rewrite_backend"]
