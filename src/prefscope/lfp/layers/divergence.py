@@ -58,7 +58,7 @@ def layer_divergence(base: Any, tuned: Any) -> list[dict[str, Any]]:
             {
                 "layer": i,
                 "all_l2": math.sqrt(sum(sq for sq, _ in deltas.values())),
-                "mlp_l2": math.sqrt(sum(deltas[n][0] for n in mlp_names)),
+                "mlp_l2": math.sqrt(sum(deltas[n][0] for n in sorted(mlp_names))),
                 "sum_of_tensor_norms": sum(math.sqrt(sq) for sq, _ in deltas.values()),
                 "n_params": sum(n for _, n in deltas.values()),
                 "n_mlp_params": sum(deltas[n][1] for n in mlp_names),
