@@ -14,7 +14,7 @@ rule compare_pool:
         pairs="results/compare/pairs.parquet",
         deltas="results/compare/embed/deltas.npy",
     log:
-        "logs/compare/pool.log",
+        "logs/compare/compare_pool.log",
     conda:
         "../../envs/cpu.yaml"
     threads: 1
@@ -35,7 +35,7 @@ rule compare_sae:
         codes="results/compare/sae/codes.npy",
         metrics="results/compare/sae/metrics.json",
     log:
-        "logs/compare/train_sae.log",
+        "logs/compare/compare_sae.log",
     benchmark:
         "results/benchmarks/compare/train_sae.tsv"
     conda:
