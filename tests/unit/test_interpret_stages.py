@@ -14,9 +14,31 @@ from prefscope.interpret.stage import explain, fidelity
 from prefscope.io import save_npy
 
 FILLER = [
-    "garden", "soil", "water", "plant", "seed", "sun", "leaf", "root", "pot", "rain", "light",
-    "shade", "hose", "rake", "spade", "tomato", "bean", "pea", "onion", "mulch", "compost",
-    "weed", "trowel", "fence", "path",
+    "garden",
+    "soil",
+    "water",
+    "plant",
+    "seed",
+    "sun",
+    "leaf",
+    "root",
+    "pot",
+    "rain",
+    "light",
+    "shade",
+    "hose",
+    "rake",
+    "spade",
+    "tomato",
+    "bean",
+    "pea",
+    "onion",
+    "mulch",
+    "compost",
+    "weed",
+    "trowel",
+    "fence",
+    "path",
 ]
 APOLOGY = "I am so sorry about that."
 N, N_TRAIN = 300, 200
@@ -65,8 +87,12 @@ PARAMS = {
     "llm": {},
     "cache_path": None,
 }
-FIDELITY_PARAMS = {**PARAMS, "scoring_n_examples": 60, "concepts_per_call": 2,
-                   "fidelity_alpha": 0.05}
+FIDELITY_PARAMS = {
+    **PARAMS,
+    "scoring_n_examples": 60,
+    "concepts_per_call": 2,
+    "fidelity_alpha": 0.05,
+}
 
 
 @pytest.fixture
@@ -81,8 +107,14 @@ def test_explain_writes_candidates_from_train_top_bin(explained):
     pairs, codes, _, doc, _ = explained
     assert set(doc) == {"features", "usage", "settings"}
     assert doc["settings"] == PARAMS
-    assert doc["usage"] == {"backend": "lexical", "calls": 0, "cache_hits": 0,
-                            "cache_misses": 0, "tokens": 0, "cost_usd": 0.0}
+    assert doc["usage"] == {
+        "backend": "lexical",
+        "calls": 0,
+        "cache_hits": 0,
+        "cache_misses": 0,
+        "tokens": 0,
+        "cost_usd": 0.0,
+    }
     features = doc["features"]
     assert [f["feature"] for f in features] == [0, 1, 2, 3, 4]
     train = (pairs["split"] == "train").to_numpy() & pairs["dedup"].to_numpy()
@@ -103,12 +135,24 @@ def test_explain_writes_candidates_from_train_top_bin(explained):
 
 def test_fidelity_stage_keeps_the_planted_feature(explained, tmp_path):
     pairs, codes, paths, _, out = explained
-    outputs = {"table": str(tmp_path / "interpret" / "fidelity.parquet"),
-               "stats": str(tmp_path / "interpret" / "fidelity.json")}
+    outputs = {
+        "table": str(tmp_path / "interpret" / "fidelity.parquet"),
+        "stats": str(tmp_path / "interpret" / "fidelity.json"),
+    }
     fidelity({**paths, "explanations": str(out)}, outputs, dict(FIDELITY_PARAMS), 1)
     table = pl.read_parquet(outputs["table"])
-    assert table.columns == ["feature", "description", "label", "fidelity_r", "fidelity_p",
-                             "kept", "candidates", "candidate_r", "n_scored", "n_missing"]
+    assert table.columns == [
+        "feature",
+        "description",
+        "label",
+        "fidelity_r",
+        "fidelity_p",
+        "kept",
+        "candidates",
+        "candidate_r",
+        "n_scored",
+        "n_missing",
+    ]
     assert table.schema["candidates"] == pl.List(pl.String)
     assert table.schema["candidate_r"] == pl.List(pl.Float64)
     planted = table.row(0, named=True)

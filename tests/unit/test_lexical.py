@@ -29,8 +29,23 @@ def pairs_of(a_texts, b_texts, prompt="Q?"):
 def test_tokenize_keeps_formatting_symbols_and_folds_urls():
     text = "Hi **Bold**!\n- item: see https://x.org/a-b\n* two? e-mail can't Café #"
     assert tokenize(text) == (
-        "hi", "**", "bold", "**", "!", "-", "item", ":", "see", "http",
-        "*", "two", "?", "e-mail", "can't", "café", "#",
+        "hi",
+        "**",
+        "bold",
+        "**",
+        "!",
+        "-",
+        "item",
+        ":",
+        "see",
+        "http",
+        "*",
+        "two",
+        "?",
+        "e-mail",
+        "can't",
+        "café",
+        "#",
     )
     # double quotes are never tokens: they delimit terms in descriptions
     assert tokenize('He said "yes".') == ("he", "said", "yes", ".")
@@ -58,7 +73,12 @@ def test_weighted_log_odds_matches_monroe_formula_on_tiny_corpus():
     assert scores[("cat",)] == pytest.approx(scores[("dog",)])
     assert scores[("cat",)] < 0
     assert set(scores) == {
-        ("sorry",), ("the",), ("cat",), ("dog",), ("sorry", "the"), ("the", "cat"),
+        ("sorry",),
+        ("the",),
+        ("cat",),
+        ("dog",),
+        ("sorry", "the"),
+        ("the", "cat"),
         ("the", "dog"),
     }
 
@@ -100,8 +120,15 @@ def test_describe_uses_fewer_when_b_side_is_distinctive():
 
 
 def test_pick_terms_dedups_overlapping_ngrams_and_stopwords():
-    scores = {("i'm", "sorry"): 5.0, ("sorry",): 4.0, ("the",): 3.5, ("apologize",): 3.0,
-              ("my", "apologies"): 2.5, ("apologies",): 2.0, ("rare",): 0.9}
+    scores = {
+        ("i'm", "sorry"): 5.0,
+        ("sorry",): 4.0,
+        ("the",): 3.5,
+        ("apologize",): 3.0,
+        ("my", "apologies"): 2.5,
+        ("apologies",): 2.0,
+        ("rare",): 0.9,
+    }
     doc_freq = Counter(dict.fromkeys(scores, 5))
     picked = pick_terms(scores, doc_freq, n_terms=5, min_z=1.0, min_docs=2)
     assert [w for w, _ in picked] == [("i'm", "sorry"), ("apologize",), ("my", "apologies")]
@@ -158,8 +185,14 @@ def test_backend_satisfies_protocols_and_reports_free_usage():
     describer, annotator = make_backends("lexical", None, {}, ["a b"])
     assert describer is annotator
     assert isinstance(describer, Describer) and isinstance(annotator, Annotator)
-    assert describer.usage() == {"backend": "lexical", "calls": 0, "cache_hits": 0,
-                                 "cache_misses": 0, "tokens": 0, "cost_usd": 0.0}
+    assert describer.usage() == {
+        "backend": "lexical",
+        "calls": 0,
+        "cache_hits": 0,
+        "cache_misses": 0,
+        "tokens": 0,
+        "cost_usd": 0.0,
+    }
 
 
 def test_background_is_counted_lazily():

@@ -37,8 +37,10 @@ def test_pad_positions_are_excluded():
     model, tok = tiny_model_and_tokenizer()
     cfg32 = HarvestConfig(batch_size=4, dtype="float32")
     batched = harvest(model, tok, TEXTS, LAYERS, cfg32)
-    singles = [harvest(model, tok, [t], LAYERS, HarvestConfig(batch_size=1, dtype="float32"))
-               for t in TEXTS]
+    singles = [
+        harvest(model, tok, [t], LAYERS, HarvestConfig(batch_size=1, dtype="float32"))
+        for t in TEXTS
+    ]
     n_real = sum(len(tok(t)["input_ids"]) for t in TEXTS)
     lengths = {len(tok(t)["input_ids"]) for t in TEXTS}
     assert len(lengths) > 1  # the batch really is padded
@@ -47,16 +49,18 @@ def test_pad_positions_are_excluded():
     for layer in LAYERS:
         expected = np.concatenate([s.acts[layer] for s in singles])
         np.testing.assert_allclose(batched.acts[layer], expected, atol=1e-5)
-    np.testing.assert_array_equal(np.bincount(batched.seq), [len(tok(t)["input_ids"])
-                                                             for t in TEXTS])
+    np.testing.assert_array_equal(
+        np.bincount(batched.seq), [len(tok(t)["input_ids"]) for t in TEXTS]
+    )
 
 
 def test_shards_round_trip(tmp_path):
     model, tok = tiny_model_and_tokenizer()
     cfg = HarvestConfig(batch_size=1, dtype="float16", shard_tokens=6)
     full = harvest(model, tok, TEXTS, LAYERS, HarvestConfig(batch_size=1, dtype="float16"))
-    manifest = write_shards(iter_batches(model, tok, TEXTS, LAYERS, cfg, progress=False),
-                            LAYERS, tmp_path, cfg)
+    manifest = write_shards(
+        iter_batches(model, tok, TEXTS, LAYERS, cfg, progress=False), LAYERS, tmp_path, cfg
+    )
     (tmp_path / "manifest.json").write_text(__import__("json").dumps(manifest))
     assert len(manifest["shards"]) > 1
     assert manifest["n_tokens"] == full.seq.shape[0]

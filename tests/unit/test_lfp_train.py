@@ -42,11 +42,27 @@ RL = {
 EVAL = {"n_completions": 8, "max_new_tokens": 8, "batch_size": 8, "seed": 0}
 
 
-def run_params(run: str, task: str, algorithm: str, *, base_model: str = "tiny-neox",
-               rl=None, dpo=None, eval=None) -> dict:
+def run_params(
+    run: str,
+    task: str,
+    algorithm: str,
+    *,
+    base_model: str = "tiny-neox",
+    rl=None,
+    dpo=None,
+    eval=None,
+) -> dict:
     """The ``lfp_rlhf`` rule's params for a test run (settings of the other algorithm: None)."""
-    return {"run": run, "task": task, "algorithm": algorithm, "seed": 0,
-            "base_model": base_model, "rl": rl, "dpo": dpo, "eval": eval}
+    return {
+        "run": run,
+        "task": task,
+        "algorithm": algorithm,
+        "seed": 0,
+        "base_model": base_model,
+        "rl": rl,
+        "dpo": dpo,
+        "eval": eval,
+    }
 
 
 @pytest.fixture(scope="module")

@@ -123,8 +123,9 @@ def test_llm_rewrite_triples_apply_the_grade_and_are_cached(tmp_path):
         return "a neutral reply"
 
     path = tmp_path / "prefs.parquet"
-    pl.DataFrame({"prompt": ["p1", "p2"], "chosen": ["good 1", "good 2"],
-                  "rejected": ["bad 1", "bad 2"]}).write_parquet(path)
+    pl.DataFrame(
+        {"prompt": ["p1", "p2"], "chosen": ["good 1", "good 2"], "rejected": ["bad 1", "bad 2"]}
+    ).write_parquet(path)
     with FakeOpenAI(responder=answer) as server:
         params = {
             "task": "hh",

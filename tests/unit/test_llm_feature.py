@@ -29,8 +29,10 @@ def oracle(request) -> str:
 @pytest.fixture
 def setup(tmp_path):
     with FakeOpenAI(oracle) as server:
-        cfg = {"cache": str(tmp_path / "llm.sqlite"),
-               "backends": {"gpt": openai_backend(server, concurrency=3)}}
+        cfg = {
+            "cache": str(tmp_path / "llm.sqlite"),
+            "backends": {"gpt": openai_backend(server, concurrency=3)},
+        }
         yield server, cfg
 
 
@@ -69,8 +71,11 @@ def test_annotate_malformed_becomes_nan_and_missing(setup):
     cfg["backends"]["gpt"]["malformed_retries"] = 1
     cfg["backends"]["gpt"]["concurrency"] = 1
     # requests in order: pair 1, pair 2, pair 1 again (repair); pair 1 is bad both times
-    server.push(Reply(content='{"1": "A"}'), Reply(content='{"1": "B", "2": "Tie"}'),
-                Reply(content="A, I think"))
+    server.push(
+        Reply(content='{"1": "A"}'),
+        Reply(content='{"1": "B", "2": "Tie"}'),
+        Reply(content="A, I think"),
+    )
     backend = make_feature_backend("gpt", cfg)
     ann = backend.annotate([SORRY, BACK], ["apologizes", "x"])
     assert np.isnan(ann[0]).all()

@@ -42,16 +42,18 @@ def make_inputs(tmp_path):
         body = " ".join(rng.choice(WORDS, 6)) + "."
         return f"I am sorry. {body}" if apologises else body
 
-    pairs = pl.DataFrame({
-        "pair_id": np.arange(N, dtype=np.int64),
-        "prompt": [f"Tell me about {rng.choice(WORDS)}." for _ in range(N)],
-        "response_A": [response(s) for s in sorry_a],
-        "response_B": [response(s) for s in sorry_b],
-        "label": pl.Series(rng.integers(0, 2, N), dtype=pl.Int8),
-        "length_delta": np.zeros(N),
-        "split": ["train"] * N_TRAIN + ["val"] * (N - N_TRAIN),
-        "dedup": [True] * N,
-    })
+    pairs = pl.DataFrame(
+        {
+            "pair_id": np.arange(N, dtype=np.int64),
+            "prompt": [f"Tell me about {rng.choice(WORDS)}." for _ in range(N)],
+            "response_A": [response(s) for s in sorry_a],
+            "response_B": [response(s) for s in sorry_b],
+            "label": pl.Series(rng.integers(0, 2, N), dtype=pl.Int8),
+            "length_delta": np.zeros(N),
+            "split": ["train"] * N_TRAIN + ["val"] * (N - N_TRAIN),
+            "dedup": [True] * N,
+        }
+    )
     codes = np.zeros((N, 2), dtype=np.float32)
     codes[:, 0] = (sorry_a.astype(float) - sorry_b) * (0.5 + rng.random(N))
     codes[:, 1] = rng.normal(size=N) * (rng.random(N) < 0.5)
@@ -64,11 +66,17 @@ def make_inputs(tmp_path):
 def run_stages(inputs, out, params):
     explain(inputs, {"explanations": str(out / "explanations.json")}, params, 1)
     fid_inputs = {**inputs, "explanations": str(out / "explanations.json")}
-    fidelity(fid_inputs, {"table": str(out / "fidelity.parquet"),
-                          "stats": str(out / "fidelity.json")}, params, 1)
-    return (json.loads((out / "explanations.json").read_text()),
-            pl.read_parquet(out / "fidelity.parquet"),
-            json.loads((out / "fidelity.json").read_text()))
+    fidelity(
+        fid_inputs,
+        {"table": str(out / "fidelity.parquet"), "stats": str(out / "fidelity.json")},
+        params,
+        1,
+    )
+    return (
+        json.loads((out / "explanations.json").read_text()),
+        pl.read_parquet(out / "fidelity.parquet"),
+        json.loads((out / "fidelity.json").read_text()),
+    )
 
 
 @pytest.fixture
@@ -80,9 +88,16 @@ def server():
 def test_explain_and_fidelity_through_the_llm_backend(tmp_path, server):
     inputs = make_inputs(tmp_path)
     params = {
-        "backend": "gpt", "annotator": None, "n_candidates": 3, "n_examples": 8,
-        "top_percentile": [50, 100], "max_words": 64, "seed": 0,
-        "scoring_n_examples": 30, "concepts_per_call": 4, "fidelity_alpha": 0.05,
+        "backend": "gpt",
+        "annotator": None,
+        "n_candidates": 3,
+        "n_examples": 8,
+        "top_percentile": [50, 100],
+        "max_words": 64,
+        "seed": 0,
+        "scoring_n_examples": 30,
+        "concepts_per_call": 4,
+        "fidelity_alpha": 0.05,
         "cache_path": str(tmp_path / "cache" / "llm.sqlite"),
         "llm": {"backends": {"gpt": openai_backend(server, concurrency=4)}},
     }

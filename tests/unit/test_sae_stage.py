@@ -26,8 +26,9 @@ def test_training_data_is_dedup_train_plus_sign_flips():
     deltas = np.arange(20, dtype=np.float32).reshape(10, 2)
     x_train, x_val = difference_training_data(_pairs(10), deltas)
     train_rows = [1, 2, 3, 5, 6, 7]  # row 9 is a duplicate, rows 0, 4, 8 are val
-    np.testing.assert_array_equal(x_train, np.concatenate([deltas[train_rows],
-                                                           -deltas[train_rows]]))
+    np.testing.assert_array_equal(
+        x_train, np.concatenate([deltas[train_rows], -deltas[train_rows]])
+    )
     np.testing.assert_array_equal(x_val, deltas[[0, 4, 8]])
     with pytest.raises(InputError, match="deltas have 9 rows but pairs has 10"):
         difference_training_data(_pairs(10), deltas[:9])
@@ -39,12 +40,28 @@ def test_stage_writes_model_codes_and_metrics(tmp_path):
     _pairs(n).write_parquet(tmp_path / "pairs.parquet")
     save_npy(tmp_path / "deltas.npy", deltas)
     out = tmp_path / "sae"
-    outputs = {k: str(out / f) for k, f in [("model", "model.safetensors"),
-                                            ("config", "config.json"), ("codes", "codes.npy"),
-                                            ("metrics", "metrics.json")]}
-    params = {"sae": {"architecture": "batchtopk", "signed": True, "n_latents": 16, "k": 2,
-                      "matryoshka": [4, 16], "max_epochs": 3, "min_epochs": 1,
-                      "batch_size": 32, "seed": 0}}
+    outputs = {
+        k: str(out / f)
+        for k, f in [
+            ("model", "model.safetensors"),
+            ("config", "config.json"),
+            ("codes", "codes.npy"),
+            ("metrics", "metrics.json"),
+        ]
+    }
+    params = {
+        "sae": {
+            "architecture": "batchtopk",
+            "signed": True,
+            "n_latents": 16,
+            "k": 2,
+            "matryoshka": [4, 16],
+            "max_epochs": 3,
+            "min_epochs": 1,
+            "batch_size": 32,
+            "seed": 0,
+        }
+    }
     inputs = {"pairs": str(tmp_path / "pairs.parquet"), "deltas": str(tmp_path / "deltas.npy")}
     train_sae(inputs, outputs, params, threads=1)
     codes = load_npy(outputs["codes"])
@@ -62,11 +79,26 @@ def test_stage_warns_when_fewer_training_rows_than_latents(tmp_path, caplog):
     deltas = np.random.default_rng(1).normal(size=(n, 8)).astype(np.float32)
     _pairs(n).write_parquet(tmp_path / "pairs.parquet")
     save_npy(tmp_path / "deltas.npy", deltas)
-    outputs = {k: str(tmp_path / "sae" / f) for k, f in [
-        ("model", "model.safetensors"), ("config", "config.json"), ("codes", "codes.npy"),
-        ("metrics", "metrics.json")]}
-    params = {"sae": {"architecture": "topk", "n_latents": 32, "k": 2, "max_epochs": 1,
-                      "min_epochs": 1, "batch_size": 8, "seed": 0}}
+    outputs = {
+        k: str(tmp_path / "sae" / f)
+        for k, f in [
+            ("model", "model.safetensors"),
+            ("config", "config.json"),
+            ("codes", "codes.npy"),
+            ("metrics", "metrics.json"),
+        ]
+    }
+    params = {
+        "sae": {
+            "architecture": "topk",
+            "n_latents": 32,
+            "k": 2,
+            "max_epochs": 1,
+            "min_epochs": 1,
+            "batch_size": 8,
+            "seed": 0,
+        }
+    }
     with caplog.at_level("WARNING", logger="prefscope"):
         inputs = {"pairs": str(tmp_path / "pairs.parquet"), "deltas": str(tmp_path / "deltas.npy")}
         train_sae(inputs, outputs, params, threads=1)

@@ -34,9 +34,7 @@ class Describer(Protocol):
 
     name: str
 
-    def describe(
-        self, examples: Sequence[Sequence[PairText]], *, seed: int
-    ) -> list[str]:
+    def describe(self, examples: Sequence[Sequence[PairText]], *, seed: int) -> list[str]:
         """One description per example set (each set: pairs where A has more of the feature).
 
         ``examples[c]`` is the sample for candidate ``c``; candidates differ by their sample.
@@ -59,4 +57,3 @@ class Annotator(Protocol):
         ...
 
     def usage(self) -> dict[str, Any]: ...
-

@@ -54,12 +54,17 @@ def explain_features(
     for j in tqdm(range(codes.shape[1]), desc="explain", unit="feature"):
         z = codes[:, j]
         n_nonzero = int(np.count_nonzero(z[train]))
-        record: dict[str, Any] = {"feature": j, "candidates": [], "examples": [],
-                                  "n_nonzero": n_nonzero}
+        record: dict[str, Any] = {
+            "feature": j,
+            "candidates": [],
+            "examples": [],
+            "n_nonzero": n_nonzero,
+        }
         if n_nonzero:
             samples = [
-                sample_examples(z, n_examples, percentile, seed=seed, feature=j, candidate=c,
-                                pool=train)
+                sample_examples(
+                    z, n_examples, percentile, seed=seed, feature=j, candidate=c, pool=train
+                )
                 for c in range(n_candidates)
             ]
             examples = [oriented_examples(pairs, s.rows, s.z, max_words) for s in samples]

@@ -103,11 +103,21 @@ def score_feature(
 ) -> dict[str, Any]:
     """Score every candidate of one feature on one shared held-out sample."""
     if not candidates:
-        return {"description": "", "fidelity_r": math.nan, "fidelity_p": math.nan,
-                "candidate_r": [], "n_scored": 0, "n_missing": 0}
+        return {
+            "description": "",
+            "fidelity_r": math.nan,
+            "fidelity_p": math.nan,
+            "candidate_r": [],
+            "n_scored": 0,
+            "n_missing": 0,
+        }
     sample = sample_scoring(
-        z, int(params["scoring_n_examples"]), seed=int(params["seed"]), feature=feature,
-        pool=val_rows, zero_fraction=float(params.get("scoring_zero_fraction", 0.0)),
+        z,
+        int(params["scoring_n_examples"]),
+        seed=int(params["seed"]),
+        feature=feature,
+        pool=val_rows,
+        zero_fraction=float(params.get("scoring_zero_fraction", 0.0)),
     )
     max_words = int(params["max_words"])
     sub = pairs[sample.rows].select("prompt", "response_A", "response_B")
@@ -119,9 +129,14 @@ def score_feature(
     scored = [pearson(sample.z, ann[:, c]) for c in range(len(candidates))]
     best = int(np.argmax([s[0] for s in scored]))  # first of equals
     r, p, n_scored, n_missing = scored[best]
-    return {"description": candidates[best], "fidelity_r": r, "fidelity_p": p,
-            "candidate_r": [s[0] for s in scored], "n_scored": n_scored,
-            "n_missing": n_missing}
+    return {
+        "description": candidates[best],
+        "fidelity_r": r,
+        "fidelity_p": p,
+        "candidate_r": [s[0] for s in scored],
+        "n_scored": n_scored,
+        "n_missing": n_missing,
+    }
 
 
 def fidelity_table(
@@ -148,8 +163,9 @@ def fidelity_table(
         if int(record.get("feature", -1)) != j:
             raise InputError(f"feature {j} is listed as {record.get('feature')!r}", file=source)
         candidates = [str(c) for c in record.get("candidates", [])]
-        row = score_feature(pairs, codes[:, j], candidates, annotator, feature=j,
-                            val_rows=val_rows, params=params)
+        row = score_feature(
+            pairs, codes[:, j], candidates, annotator, feature=j, val_rows=val_rows, params=params
+        )
         row["kept"] = bool(row["fidelity_r"] > 0 and row["fidelity_p"] <= threshold)
         row["label"] = short_label(row["description"], describer)
         rows.append({"feature": j, "candidates": candidates, **row})

@@ -33,8 +33,9 @@ def load_pairs_and_codes(pairs_path: str, codes_path: str) -> tuple[pl.DataFrame
             raise InputError("missing column in the pairs table", file=pairs_path, column=column)
     codes = load_npy(codes_path)
     if codes.ndim != 2:
-        raise InputError(f"codes must be a 2-D array [rows, features], got shape {codes.shape}",
-                         file=codes_path)
+        raise InputError(
+            f"codes must be a 2-D array [rows, features], got shape {codes.shape}", file=codes_path
+        )
     if codes.shape[0] != pairs.height:
         raise InputError(
             f"codes have {codes.shape[0]} rows but the pairs table has {pairs.height}",
@@ -69,8 +70,12 @@ def explain(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
     describer, _ = stage_backends(pairs, params)
     features = explain_features(pairs, codes, describer, params)
     n_dead = sum(1 for f in features if not f["n_nonzero"])
-    log.info("explained %d features (%d never fire on train rows) with %s",
-             len(features), n_dead, describer.name)
+    log.info(
+        "explained %d features (%d never fire on train rows) with %s",
+        len(features),
+        n_dead,
+        describer.name,
+    )
     write_json(
         outputs["explanations"],
         {"features": features, "usage": describer.usage(), "settings": dict(params)},
@@ -82,19 +87,23 @@ def fidelity(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
     pairs, codes = load_pairs_and_codes(str(inputs["pairs"]), str(inputs["codes"]))
     explanations = read_json(inputs["explanations"])
     describer, annotator = stage_backends(pairs, params)
-    table = fidelity_table(pairs, codes, explanations, describer, annotator, params,
-                           source=str(inputs["explanations"]))
+    table = fidelity_table(
+        pairs, codes, explanations, describer, annotator, params, source=str(inputs["explanations"])
+    )
     r = table.get_column("fidelity_r").drop_nans().drop_nulls()
     summary = {
         "n_features": table.height,
         "n_described": int((table.get_column("candidates").list.len() > 0).sum()),
         "n_kept": int(table.get_column("kept").sum()),
         "mean_abs_r": float(r.abs().mean()) if len(r) else math.nan,
-        "bonferroni_threshold": bonferroni_threshold(float(params["fidelity_alpha"]),
-                                                     table.height),
+        "bonferroni_threshold": bonferroni_threshold(float(params["fidelity_alpha"]), table.height),
         "usage": {"describer": describer.usage(), "annotator": annotator.usage()},
     }
     write_parquet(outputs["table"], table)
     write_json(outputs["stats"], summary)
-    log.info("fidelity: kept %d of %d features (mean |r| %.3f)", summary["n_kept"],
-             summary["n_features"], summary["mean_abs_r"])
+    log.info(
+        "fidelity: kept %d of %d features (mean |r| %.3f)",
+        summary["n_kept"],
+        summary["n_features"],
+        summary["mean_abs_r"],
+    )

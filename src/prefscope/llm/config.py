@@ -92,8 +92,9 @@ def _positive(value: Any, where: str, *, allow_none: bool = False, integer: bool
         return None
     kind = int if integer else (int, float)
     if isinstance(value, bool) or not isinstance(value, kind) or value <= 0:
-        raise InputError(f"must be a positive {'integer' if integer else 'number'}, got {value!r}",
-                         column=where)
+        raise InputError(
+            f"must be a positive {'integer' if integer else 'number'}, got {value!r}", column=where
+        )
     return value
 
 
@@ -104,8 +105,10 @@ def parse_backend(name: str, raw: dict[str, Any]) -> BackendConfig:
         raise InputError("must be a mapping", column=where)
     _check_keys(raw, {f.name for f in fields(BackendConfig)} - {"name"}, where)
     if raw.get("type") not in BACKEND_TYPES:
-        raise InputError(f"type must be one of {', '.join(BACKEND_TYPES)}, got {raw.get('type')!r}",
-                         column=f"{where}.type")
+        raise InputError(
+            f"type must be one of {', '.join(BACKEND_TYPES)}, got {raw.get('type')!r}",
+            column=f"{where}.type",
+        )
     if not isinstance(raw.get("model"), str) or not raw["model"]:
         raise InputError("model (a model id or local path) is required", column=f"{where}.model")
     cfg = BackendConfig(name=name, **raw)
@@ -131,11 +134,11 @@ def parse_llm_config(raw: dict[str, Any] | None) -> LLMConfig:
     if not isinstance(backends, dict):
         raise InputError("must be a mapping of name -> backend settings", column="llm.backends")
     if "lexical" in backends:
-        raise InputError("'lexical' is the built-in offline backend; pick another name",
-                         column="llm.backends.lexical")
+        raise InputError(
+            "'lexical' is the built-in offline backend; pick another name",
+            column="llm.backends.lexical",
+        )
     for key in ("max_calls", "max_tokens"):
         if key in raw:
             _positive(raw[key], f"llm.{key}", allow_none=True)
-    return LLMConfig(
-        **raw, backends={name: parse_backend(name, b) for name, b in backends.items()}
-    )
+    return LLMConfig(**raw, backends={name: parse_backend(name, b) for name, b in backends.items()})

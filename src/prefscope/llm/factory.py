@@ -22,8 +22,11 @@ def backend_from_config(
     not cached. Nothing is loaded and no key is read until the first uncached call.
     """
     if name == "lexical":
-        raise InputError("'lexical' is the offline backend of prefscope.interpret / "
-                         "prefscope.lfp, not an LLM backend", column="backend")
+        raise InputError(
+            "'lexical' is the offline backend of prefscope.interpret / "
+            "prefscope.lfp, not an LLM backend",
+            column="backend",
+        )
     cfg = parse_llm_config(llm_config)
     backend_cfg = cfg.backend(name)
     path = cache_path if cache_path is not None else cfg.cache

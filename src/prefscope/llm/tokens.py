@@ -66,8 +66,9 @@ def relevance(backend: ChatBackend, explanation: str, task_description: str) -> 
     """Does the explained feature matter for the task? ``False`` when no valid answer came."""
     if not explanation.strip():
         return False
-    [answer] = backend.complete_many([relevance_messages(explanation, task_description)],
-                                     parse=parse_yes_no)
+    [answer] = backend.complete_many(
+        [relevance_messages(explanation, task_description)], parse=parse_yes_no
+    )
     if answer is None:
         log.warning("no valid relevance answer for %r; counted as not relevant", explanation)
         return False

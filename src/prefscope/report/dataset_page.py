@@ -222,6 +222,7 @@ def recovery_section(summary: dict[str, Any]) -> str:
         + table(head, rows, table_id="recovery-table")
     )
 
+
 def dataset_page(
     summary: dict[str, Any],
     table_df: pl.DataFrame,

@@ -72,65 +72,136 @@ def summary_markdown(summary: dict) -> str:
         f"SAE: {sae['config']['architecture']}, {sae['config']['n_latents']} latents, "
         f"k={sae['config']['k']}; {_sae_quality(sae)}.",
         "",
+        *_auc_lines(summary),
+        *_feature_lines(summary),
+    ]
+    if "recovery_baselines" in summary:
+        out += _recovery(summary)
+    if "planted_recovery" in summary:
+        out += _planted_lines(summary)
+    return "\n".join(out) + "\n"
+
+
+def _auc_lines(summary: dict) -> list:
+    """The held-out AUC table, and the reward model's share of the gain over chance."""
+    return [
         "## How well do the features predict the label? (held-out ROC-AUC)",
         "",
         md_table(
             ["predictors", "val AUC", "95% CI", "train AUC"],
-            [[k, v["val_auc"], f"[{md_cell(v['ci_low'])}, {md_cell(v['ci_high'])}]", v["train_auc"]]
-             for k, v in summary["auc"].items()],
+            [
+                [
+                    k,
+                    v["val_auc"],
+                    f"[{md_cell(v['ci_low'])}, {md_cell(v['ci_high'])}]",
+                    v["train_auc"],
+                ]
+                for k, v in summary["auc"].items()
+            ],
         ),
         *_reward_model_share(summary.get("reward_model_share")),
         "",
+    ]
+
+
+def _feature_lines(summary: dict) -> list:
+    """The significant features with per-feature and joint effects, and where they differ."""
+    return [
         "## Features that predict preference (BH-FDR q < "
         f"{summary['settings']['fdr_q']}, length-controlled)",
         "",
         *_headline_note(summary),
         md_table(
-            ["feature", "label", "coef", "95% CI", "bootstrap CI", "q", "joint coef",
-             "joint 95% CI", "joint bootstrap CI", "joint q", "Δ win rate", "fidelity r", "kept"],
-            [[f["feature"], escape_text(f["label"]) if f["label"] else None, f["coef"],
-              f"[{md_cell(f['ci_low'])}, {md_cell(f['ci_high'])}]",
-              f"[{md_cell(f.get('boot_ci_low'))}, {md_cell(f.get('boot_ci_high'))}]",
-              f["q"], f.get("joint_coef"),
-              f"[{md_cell(f.get('joint_ci_low'))}, {md_cell(f.get('joint_ci_high'))}]",
-              f"[{md_cell(f.get('joint_boot_ci_low'))}, {md_cell(f.get('joint_boot_ci_high'))}]",
-              f.get("joint_q"), f["delta_win_rate"], f["fidelity_r"],
-              f["kept"]] for f in summary["top_features"]],
+            [
+                "feature",
+                "label",
+                "coef",
+                "95% CI",
+                "bootstrap CI",
+                "q",
+                "joint coef",
+                "joint 95% CI",
+                "joint bootstrap CI",
+                "joint q",
+                "Δ win rate",
+                "fidelity r",
+                "kept",
+            ],
+            [
+                [
+                    f["feature"],
+                    escape_text(f["label"]) if f["label"] else None,
+                    f["coef"],
+                    _interval(f, "ci"),
+                    _interval(f, "boot_ci"),
+                    f["q"],
+                    f.get("joint_coef"),
+                    _interval(f, "joint_ci"),
+                    _interval(f, "joint_boot_ci"),
+                    f.get("joint_q"),
+                    f["delta_win_rate"],
+                    f["fidelity_r"],
+                    f["kept"],
+                ]
+                for f in summary["top_features"]
+            ],
         ),
         *_differs(summary),
     ]
-    if "recovery_baselines" in summary:
-        out += _recovery(summary)
-    if "planted_recovery" in summary:
+
+
+def _planted_lines(summary: dict) -> list:
+    """Demo only: each planted concept against its best feature, and the false positives."""
+    out = [
+        "",
+        "## Planted concepts (demo ground truth)",
+        "",
+        md_table(
+            [
+                "concept",
+                "true weight",
+                "best feature",
+                "corr",
+                "label effect",
+                "q",
+                "recovered",
+                "joint effect",
+                "joint q",
+                "recovered (joint)",
+            ],
+            [
+                [
+                    r["concept"],
+                    r["true_weight"],
+                    r["best_feature"],
+                    r["correlation"],
+                    r["label_effect"],
+                    r["q"],
+                    _verdict(r, ""),
+                    r.get("joint_effect"),
+                    r.get("joint_q"),
+                    _verdict(r, "joint_"),
+                ]
+                for r in summary["planted_recovery"]
+            ],
+        ),
+    ]
+    fp = summary.get("planted_false_positives")
+    if fp:
         out += [
             "",
-            "## Planted concepts (demo ground truth)",
-            "",
-            md_table(
-                ["concept", "true weight", "best feature", "corr", "label effect", "q",
-                 "recovered", "joint effect", "joint q", "recovered (joint)"],
-                [[r["concept"], r["true_weight"], r["best_feature"], r["correlation"],
-                  r["label_effect"], r["q"], _verdict(r, ""), r.get("joint_effect"),
-                  r.get("joint_q"), _verdict(r, "joint_")]
-                 for r in summary["planted_recovery"]],
+            "False positives (zero-weight concepts called significant): per-feature model "
+            f"{', '.join(fp['per_feature']) or 'none'}; joint model "
+            f"{', '.join(fp['joint']) or 'none'}."
+            + (
+                " Weighted concepts missed: per-feature model "
+                f"{', '.join(fp['missed_per_feature']) or 'none'}; joint model "
+                f"{', '.join(fp['missed_joint']) or 'none'}."
+                if "missed_joint" in fp
+                else ""
             ),
         ]
-        fp = summary.get("planted_false_positives")
-        if fp:
-            out += [
-                "",
-                "False positives (zero-weight concepts called significant): per-feature model "
-                f"{', '.join(fp['per_feature']) or 'none'}; joint model "
-                f"{', '.join(fp['joint']) or 'none'}."
-                + (
-                    " Weighted concepts missed: per-feature model "
-                    f"{', '.join(fp['missed_per_feature']) or 'none'}; joint model "
-                    f"{', '.join(fp['missed_joint']) or 'none'}."
-                    if "missed_joint" in fp
-                    else ""
-                ),
-            ]
-    return "\n".join(out) + "\n"
+    return out
 
 
 def _verdict(r: dict, prefix: str) -> object:
@@ -153,14 +224,16 @@ def _headline_note(summary: dict) -> list[str]:
         f"{joint.get('n_features')} tested features together (status {joint.get('status')}).",
     ]
     if summary.get("uncertainty"):
-        lines.append(f"Uncertainty: {summary['uncertainty']} ({summary.get('n_clusters')} "
-                     "clusters).")
+        lines.append(
+            f"Uncertainty: {summary['uncertainty']} ({summary.get('n_clusters')} clusters)."
+        )
     unexplained = summary.get("unexplained_features")
     if unexplained is not None:
         lines.append(
             f"Tested: {summary.get('n_tested')} features whose descriptions passed fidelity; "
             f"{len(unexplained)} unexplained features (failed fidelity) are not tested: "
-            + (", ".join(str(u["feature"]) for u in unexplained) or "none") + "."
+            + (", ".join(str(u["feature"]) for u in unexplained) or "none")
+            + "."
         )
     return [" ".join(lines), ""]
 
@@ -174,10 +247,23 @@ def _differs(summary: dict) -> list[str]:
         "### Significance differs between the per-feature and the joint model",
         "",
         md_table(
-            ["feature", "per-feature q", "joint q", "significant per feature",
-             "significant jointly"],
-            [[r["feature"], r["per_feature_q"], r["joint_q"], r["significant_per_feature"],
-              r["significant_joint"]] for r in rows],
+            [
+                "feature",
+                "per-feature q",
+                "joint q",
+                "significant per feature",
+                "significant jointly",
+            ],
+            [
+                [
+                    r["feature"],
+                    r["per_feature_q"],
+                    r["joint_q"],
+                    r["significant_per_feature"],
+                    r["significant_joint"],
+                ]
+                for r in rows
+            ],
         ),
     ]
 
@@ -191,8 +277,16 @@ def _recovery(summary: dict) -> list[str]:
         "",
         md_table(
             ["concept", "SAE", "PCA", "ICA", "description names it"],
-            [[r["concept"], abs(r["correlation"]), r.get("pca_correlation"),
-              r.get("ica_correlation"), r.get("description_names_concept", "–")] for r in recs],
+            [
+                [
+                    r["concept"],
+                    abs(r["correlation"]),
+                    r.get("pca_correlation"),
+                    r.get("ica_correlation"),
+                    r.get("description_names_concept", "–"),
+                ]
+                for r in recs
+            ],
         ),
         "",
         f"Recovered (|corr| >= {b['recovered_corr']}): SAE {b['n_recovered']['sae']}, "
@@ -200,3 +294,8 @@ def _recovery(summary: dict) -> list[str]:
         f"description hit rate {md_cell(b['description_hit_rate'])} "
         f"({b['n_descriptions_checked']} recovered concepts checked).",
     ]
+
+
+def _interval(feature: dict, name: str) -> str:
+    """``[low, high]`` of the feature's ``<name>_low`` / ``<name>_high`` as table cells."""
+    return f"[{md_cell(feature.get(name + '_low'))}, {md_cell(feature.get(name + '_high'))}]"

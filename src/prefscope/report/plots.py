@@ -32,9 +32,7 @@ def effects_plot(table: pl.DataFrame, path: str | Path, top: int = 20) -> None:
     """Controlled-logit coefficients with 95% CIs; significant features in colour."""
     plt = pyplot()
     rows = table.filter(pl.col("coef").is_not_null()).head(top).reverse()
-    labels = [
-        f"{r['feature']}: {(r['label'] or '')[:40]}" for r in rows.iter_rows(named=True)
-    ]
+    labels = [f"{r['feature']}: {(r['label'] or '')[:40]}" for r in rows.iter_rows(named=True)]
     fig, ax = plt.subplots(figsize=(7, 0.32 * max(len(labels), 4) + 1))
     y = range(len(labels))
     coef = rows["coef"].to_list()

@@ -24,12 +24,31 @@ from prefscope.report.tables import feature_table, flat_for_tsv
 log = logging.getLogger("prefscope.report")
 
 _TOP_COLUMNS = (
-    "feature", "label", "description", "coef", "ci_low", "ci_high", "boot_ci_low",
-    "boot_ci_high", "p", "q",
-    "delta_win_rate", "prevalence", "fidelity_r", "fidelity_p", "kept", "orientation",
-    "joint_coef", "joint_ci_low", "joint_ci_high", "joint_boot_ci_low", "joint_boot_ci_high",
-    "joint_q", "significant",
-    "joint_significant", "significance_differs",
+    "feature",
+    "label",
+    "description",
+    "coef",
+    "ci_low",
+    "ci_high",
+    "boot_ci_low",
+    "boot_ci_high",
+    "p",
+    "q",
+    "delta_win_rate",
+    "prevalence",
+    "fidelity_r",
+    "fidelity_p",
+    "kept",
+    "orientation",
+    "joint_coef",
+    "joint_ci_low",
+    "joint_ci_high",
+    "joint_boot_ci_low",
+    "joint_boot_ci_high",
+    "joint_q",
+    "significant",
+    "joint_significant",
+    "significance_differs",
 )
 
 
@@ -119,8 +138,12 @@ def report(inputs: dict, outputs: dict, params: dict, threads: int) -> None:
     write_text(
         outputs["page"],
         dataset_page(
-            summary, table, pairs, codes,
-            auc_svg=outputs["auc_plot"], effects_svg=outputs["effects_plot"],
+            summary,
+            table,
+            pairs,
+            codes,
+            auc_svg=outputs["auc_plot"],
+            effects_svg=outputs["effects_plot"],
             n_example_features=int(params["page_example_features"]),
             n_examples=int(params["page_examples"]),
         ),
