@@ -130,7 +130,7 @@ def pairs() -> list[tuple[str, dict, str]]:
     return out
 
 
-def nullable(node: dict) -> bool:
+def dataclass_alone(node: dict) -> bool:
     """``x-defaults: dataclass``: the dataclass is the one source of the section's defaults
     and the schema states none (Snakemake fills no defaults inside a section that may be
     null; the demo's truth is a set of overrides of the planted defaults)."""
@@ -139,7 +139,7 @@ def nullable(node: dict) -> bool:
 
 @pytest.mark.parametrize(
     ("path", "node", "target"),
-    [p for p in pairs() if not nullable(p[1])],
+    [p for p in pairs() if not dataclass_alone(p[1])],
     ids=lambda v: v if isinstance(v, str) else "",
 )
 def test_dataclass_defaults_are_the_schemas(path, node, target):
@@ -165,10 +165,10 @@ def test_dataclass_defaults_are_the_schemas(path, node, target):
 
 @pytest.mark.parametrize(
     ("path", "node", "target"),
-    [p for p in pairs() if nullable(p[1])],
+    [p for p in pairs() if dataclass_alone(p[1])],
     ids=lambda v: v if isinstance(v, str) else "",
 )
-def test_a_nullable_section_takes_its_defaults_from_its_dataclass_alone(path, node, target):
+def test_a_dataclass_defaults_section_states_none_in_the_schema(path, node, target):
     props = node["properties"]
     assert set(props) <= {f.name for f in dataclasses.fields(load(target))}, path
     stated = sorted(k for k, p in props.items() if "default" in p)
