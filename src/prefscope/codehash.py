@@ -97,7 +97,40 @@ def _digest(modules, length: int) -> str:
 
 
 @functools.cache
+def _package_dirs(root: str) -> tuple[Path, ...]:
+    """Where the top-level package ``root`` lives (only its light ``__init__`` is imported)."""
+    spec = importlib.util.find_spec(root)
+    return tuple(Path(p) for p in (spec.submodule_search_locations or ())) if spec else ()
+
+
+def _source(name: str) -> Path | None:
+    """The source file of module ``name``, found on disk without importing anything.
+
+    ``find_spec("a.b.c")`` imports ``a.b`` to search it, and code-hash lookups probe names
+    such as ``prefscope.sae.stage.train_sae`` (a function, not a module): that would import
+    the stage and torch with it, seconds per workflow parse and per cluster job. Inside a
+    package of plain directories the file is simply ``a/b/c.py`` or ``a/b/c/__init__.py``.
+    """
+    root, *rest = name.split(".")
+    for base in _package_dirs(root):
+        path = base.joinpath(*rest)
+        candidates = (
+            (path / "__init__.py", path.parent / f"{path.name}.py")
+            if rest
+            else (base / "__init__.py",)
+        )
+        for candidate in candidates:
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+@functools.cache
 def _is_module(name: str) -> bool:
+    if _source(name) is not None:
+        return True
+    if name.split(".")[0] == _ROOT:  # ours: on disk or not at all
+        return False
     try:
         return importlib.util.find_spec(name) is not None
     except (ImportError, ValueError):  # a parent is not a package
@@ -105,6 +138,9 @@ def _is_module(name: str) -> bool:
 
 
 def _module_file(module: str) -> Path:
+    found = _source(module)
+    if found is not None:
+        return found
     spec = importlib.util.find_spec(module)
     if spec is None or spec.origin is None:
         raise ModuleNotFoundError(f"code hash: no source for module {module!r}", name=module)

@@ -191,3 +191,23 @@ def test_one_stage_module_ties_each_rule_to_its_own_stage():
     assert "prefscope.lfp.finetune.corpus" in corpus and "prefscope.lfp.finetune.dpo" not in corpus
     assert {"prefscope.lfp.finetune.dpo", "prefscope.lfp.finetune.rl"} <= train
     assert script_hash(SCRIPTS / "lfp_corpus.py") != script_hash(SCRIPTS / "lfp_rlhf.py")
+
+
+def test_probing_names_imports_nothing():
+    """Looking up ``prefscope.sae.stage.train_sae`` (a function) must not import the stage
+    (and torch with it): every workflow parse and every cluster job does such lookups."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from prefscope.codehash import import_closure\n"
+        "closure = import_closure(files=['workflow/scripts/train_sae.py'])\n"
+        "assert 'prefscope.sae.stage' in closure, closure\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith(('torch', 'prefscope.sae')))\n"
+        "assert loaded == [], loaded\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=SCRIPTS.parents[1], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
