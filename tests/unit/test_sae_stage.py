@@ -22,6 +22,12 @@ def _pairs(n: int) -> pl.DataFrame:
     )
 
 
+def _stage_outputs(out):
+    """The train_sae rule's outputs, all inside ``out``."""
+    names = {"model": "model.safetensors", "config": "config.json", "codes": "codes.npy"}
+    return {k: str(out / f) for k, f in {**names, "metrics": "metrics.json"}.items()}
+
+
 def test_training_data_is_dedup_train_plus_sign_flips():
     deltas = np.arange(20, dtype=np.float32).reshape(10, 2)
     x_train, x_val = difference_training_data(_pairs(10), deltas)
@@ -40,15 +46,7 @@ def test_stage_writes_model_codes_and_metrics(tmp_path):
     _pairs(n).write_parquet(tmp_path / "pairs.parquet")
     save_npy(tmp_path / "deltas.npy", deltas)
     out = tmp_path / "sae"
-    outputs = {
-        k: str(out / f)
-        for k, f in [
-            ("model", "model.safetensors"),
-            ("config", "config.json"),
-            ("codes", "codes.npy"),
-            ("metrics", "metrics.json"),
-        ]
-    }
+    outputs = _stage_outputs(out)
     params = {
         "sae": {
             "architecture": "batchtopk",
@@ -79,15 +77,7 @@ def test_stage_warns_when_fewer_training_rows_than_latents(tmp_path, caplog):
     deltas = np.random.default_rng(1).normal(size=(n, 8)).astype(np.float32)
     _pairs(n).write_parquet(tmp_path / "pairs.parquet")
     save_npy(tmp_path / "deltas.npy", deltas)
-    outputs = {
-        k: str(tmp_path / "sae" / f)
-        for k, f in [
-            ("model", "model.safetensors"),
-            ("config", "config.json"),
-            ("codes", "codes.npy"),
-            ("metrics", "metrics.json"),
-        ]
-    }
+    outputs = _stage_outputs(tmp_path / "sae")
     params = {
         "sae": {
             "architecture": "topk",
