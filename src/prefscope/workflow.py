@@ -1,12 +1,13 @@
 """The bridge between a Snakemake ``script:`` and a library stage.
 
-Workflow scripts stay two lines long: they hand the ``snakemake`` object and a stage
+Workflow scripts stay three lines long: they hand the ``snakemake`` object and a stage
 function to :func:`run_stage`, which pins threads, sends every log line, warning and
 progress bar to the rule's ``log:`` file, and calls the stage with plain dicts. Stages are
 therefore ordinary functions that tests call without Snakemake.
 
-The convention: rule ``X`` in ``workflow/rules/<pkg>.smk`` runs ``workflow/scripts/X.py``,
-which runs the stage function ``X`` defined in ``prefscope.<pkg>.stage``.
+The convention (docs/architecture.md): rule ``X`` in ``workflow/rules/<pkg>.smk`` runs
+``workflow/scripts/X.py``, which runs the stage function ``X`` defined in
+``prefscope.<pkg>.stage`` (branch L's ``lfp_<name>.smk`` -> ``prefscope.lfp.<name>``).
 """
 
 from __future__ import annotations

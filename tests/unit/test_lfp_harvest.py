@@ -67,3 +67,13 @@ def test_shards_round_trip(tmp_path):
     assert load_manifest(tmp_path)["d_model"] == 16
     np.testing.assert_array_equal(load_layer(tmp_path, 2), full.acts[2].astype(np.float32))
     np.testing.assert_array_equal(load_index(tmp_path)["seq"], full.seq)
+
+
+def test_subsample_keeps_order_and_is_seeded():
+    from prefscope.lfp.harvest.texts import subsample
+
+    texts = [f"t{i}" for i in range(20)]
+    assert subsample(texts, None, 0) == texts and subsample(texts, 20, 0) == texts
+    picked = subsample(texts, 5, 3)
+    assert len(picked) == 5 and picked == sorted(picked, key=texts.index)
+    assert picked == subsample(texts, 5, 3) != subsample(texts, 5, 4)

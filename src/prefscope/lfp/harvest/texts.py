@@ -16,6 +16,14 @@ from prefscope.errors import InputError
 from prefscope.lfp.finetune.preferences import read_preference_pairs
 
 
+def subsample(texts: list[str], max_texts: int | None, seed: int) -> list[str]:
+    """A seeded subsample of at most ``max_texts`` texts, in their original order."""
+    if max_texts is None or len(texts) <= max_texts:
+        return texts
+    keep = np.sort(np.random.default_rng(seed).choice(len(texts), size=max_texts, replace=False))
+    return [texts[i] for i in keep]
+
+
 def read_texts(path: str | Path, column: str, max_texts: int | None, seed: int) -> list[str]:
     """Texts to harvest from a parquet column; a seeded subsample when ``max_texts`` is set."""
     import polars as pl
@@ -23,23 +31,14 @@ def read_texts(path: str | Path, column: str, max_texts: int | None, seed: int) 
     frame = pl.read_parquet(path)
     if column not in frame.columns:
         raise InputError(f"no column {column!r} (have {frame.columns})", file=str(path))
-    texts = [t for t in frame[column].to_list() if t]
-    if max_texts is not None and len(texts) > max_texts:
-        rng = np.random.default_rng(seed)
-        keep = np.sort(rng.choice(len(texts), size=max_texts, replace=False))
-        texts = [texts[i] for i in keep]
-    return texts
+    return subsample([t for t in frame[column].to_list() if t], max_texts, seed)
 
 
 def harvest_texts(inputs: dict[str, Any], params: dict[str, Any]) -> list[str]:
     """Corpus sentences (VADER task) or both responses of each preference pair (DPO/HH)."""
     cfg = params["harvest"]
+    max_texts, seed = cfg.get("max_texts"), cfg.get("seed", 0)
     if params["task"] == "vader":
-        return read_texts(inputs["texts"], "text", cfg.get("max_texts"), cfg.get("seed", 0))
+        return read_texts(inputs["texts"], "text", max_texts, seed)
     pairs = read_preference_pairs(inputs["texts"])
-    texts = pairs["chosen"].to_list() + pairs["rejected"].to_list()
-    max_texts = cfg.get("max_texts")
-    if max_texts is not None and len(texts) > max_texts:
-        rng = np.random.default_rng(cfg.get("seed", 0))
-        texts = [texts[i] for i in np.sort(rng.choice(len(texts), max_texts, replace=False))]
-    return texts
+    return subsample(pairs["chosen"].to_list() + pairs["rejected"].to_list(), max_texts, seed)
