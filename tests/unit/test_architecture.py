@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -73,14 +74,21 @@ def absolute(node: ast.ImportFrom, module: str, is_package: bool) -> str:
     return ".".join(base + ([node.module] if node.module else []))
 
 
-def imports(module: str, path: Path, known: dict[str, Path]) -> Iterator[tuple[str, str, int]]:
-    """``(imported module, imported name or "", line)`` for every prefscope import."""
+class Import(NamedTuple):
+    target: str  # the imported module
+    name: str  # the name imported from it, "" when the module itself is imported
+    line: int
+    local: str | None  # the name bound to the module object in the importer, if any
+
+
+def imports(module: str, path: Path, known: dict[str, Path]) -> Iterator[Import]:
+    """Every prefscope import of ``module`` (at any depth: lazy imports count too)."""
     tree = ast.parse(path.read_text(), filename=str(path))
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.split(".")[0] == "prefscope":
-                    yield alias.name, "", node.lineno
+                    yield Import(alias.name, "", node.lineno, alias.asname)
         elif isinstance(node, ast.ImportFrom):
             target = absolute(node, module, path.name == "__init__.py")
             if target.split(".")[0] != "prefscope":
@@ -88,15 +96,15 @@ def imports(module: str, path: Path, known: dict[str, Path]) -> Iterator[tuple[s
             for alias in node.names:
                 sub = f"{target}.{alias.name}"
                 if sub in known:  # `from prefscope.lfp import controls`: a module
-                    yield sub, "", node.lineno
+                    yield Import(sub, "", node.lineno, alias.asname or alias.name)
                 else:
-                    yield target, alias.name, node.lineno
+                    yield Import(target, alias.name, node.lineno, None)
 
 
 def graph() -> dict[str, set[str]]:
     known = modules()
     return {
-        mod: {target for target, _, _ in imports(mod, path, known) if target != mod}
+        mod: {i.target for i in imports(mod, path, known) if i.target != mod}
         for mod, path in known.items()
     }
 
@@ -166,7 +174,7 @@ def test_imports_only_run_down_the_layers():
         if mod == "prefscope":
             continue
         rank = UNITS[unit_of(mod)]
-        for target, _, line in imports(mod, path, known):
+        for target, _, line, _ in imports(mod, path, known):
             if target == "prefscope":
                 continue
             if UNITS[unit_of(target)] > rank:
@@ -178,7 +186,7 @@ def test_no_private_name_is_imported_across_modules():
     known = modules()
     private = []
     for mod, path in known.items():
-        for target, name, line in imports(mod, path, known):
+        for target, name, line, _ in imports(mod, path, known):
             if name.startswith("_") and not name.startswith("__") and target != mod:
                 private.append(f"{path.relative_to(SRC)}:{line} {target}.{name}")
     assert private == []
@@ -190,17 +198,7 @@ def test_no_private_attribute_of_another_module_is_used():
     reached = []
     for mod, path in known.items():
         tree = ast.parse(path.read_text())
-        bound = {}
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom):
-                target = absolute(node, mod, path.name == "__init__.py")
-                for alias in node.names:
-                    if f"{target}.{alias.name}" in known:
-                        bound[alias.asname or alias.name] = f"{target}.{alias.name}"
-            elif isinstance(node, ast.Import):
-                for alias in node.names:
-                    if alias.asname and alias.name in known:
-                        bound[alias.asname] = alias.name
+        bound = {i.local: i.target for i in imports(mod, path, known) if i.local}
         for node in ast.walk(tree):
             if (
                 isinstance(node, ast.Attribute)
@@ -227,7 +225,7 @@ def test_import_reader_resolves_modules_names_and_relative_imports(tmp_path, sou
     path.write_text(source)
     known = {"prefscope.lfp.probe.triples": path}
     found = list(imports("prefscope.lfp.probe.stage", path, known))
-    assert [(t, n) for t, n, _ in found] == [expected]
+    assert [(i.target, i.name) for i in found] == [expected]
 
 
 MAX_FILE_LINES = 400
